@@ -1,0 +1,57 @@
+//go:build amd64
+
+package sgemm
+
+import (
+	"unsafe"
+
+	"github.com/klauspost/cpuid/v2"
+)
+
+//go:generate go run gen_asm.go
+
+// kernel14x32AVX512 is the AVX-512 micro-kernel (see gen_asm.go): it sets
+// the 14×32 tile at c (row stride ldc) to alpha*A*B + beta*C, reading C only
+// when beta != 0.
+//
+//go:noescape
+func kernel14x32AVX512(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+
+// kernel6x16AVX2 is the AVX2+FMA micro-kernel for a 6×16 tile; see
+// kernel14x32AVX512.
+//
+//go:noescape
+func kernel6x16AVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+
+// hasAVX2 reports whether the CPU and OS support AVX2 with FMA3.
+func hasAVX2() bool { return cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3) }
+
+// hasAVX512 reports whether the CPU and OS support AVX-512 Foundation.
+func hasAVX512() bool { return cpuid.CPU.Supports(cpuid.AVX512F) }
+
+// asmTile adapts an assembly micro-kernel to the tileFunc signature. The
+// driver guarantees that a, b and c hold a whole tile, so passing the
+// addresses of their first elements is safe.
+func asmTile(f func(kc int, a, b, c *float32, ldc int, alpha, beta float32)) tileFunc {
+	return func(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
+		f(kc, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, alpha, beta)
+	}
+}
+
+// archKernel returns the micro-kernel implementing k on this architecture,
+// or false when the CPU cannot run it.
+func archKernel(k Kernel) (microKernel, bool) {
+	switch k {
+	case AVX512:
+		if !hasAVX512() {
+			return microKernel{}, false
+		}
+		return microKernel{mr: 14, nr: 32, kc: 256, mc: 14 * 24, nc: 4096, tile: asmTile(kernel14x32AVX512)}, true
+	case AVX2:
+		if !hasAVX2() {
+			return microKernel{}, false
+		}
+		return microKernel{mr: 6, nr: 16, kc: 256, mc: 6 * 24, nc: 4096, tile: asmTile(kernel6x16AVX2)}, true
+	}
+	return microKernel{}, false
+}

@@ -1,0 +1,73 @@
+package sgemm
+
+// packA copies the mcur×kcur block of op(A) whose top-left element is
+// op(A)[i0][p0] into dst as MR-tall slivers: sliver s holds rows
+// i0+s*mr .. i0+s*mr+mr-1, stored k step by k step (mr values per step).
+// Rows past the end of the block are zero, so every sliver is full.
+func packA(dst []float32, transA bool, a []float32, lda, i0, mcur, p0, kcur, mr int) {
+	for s := 0; s*mr < mcur; s++ {
+		d := dst[s*mr*kcur : (s+1)*mr*kcur]
+		rows := min(mr, mcur-s*mr)
+		first := i0 + s*mr
+		if transA {
+			// op(A)[i][p] = a[p*lda+i]: the mr values of one k step are
+			// contiguous in memory.
+			for p := 0; p < kcur; p++ {
+				src := a[(p0+p)*lda+first : (p0+p)*lda+first+rows]
+				dp := d[p*mr : p*mr+mr]
+				copy(dp, src)
+				clear(dp[rows:])
+			}
+			continue
+		}
+		// op(A)[i][p] = a[i*lda+p]: read each row contiguously and scatter it
+		// with stride mr.
+		for r := 0; r < rows; r++ {
+			src := a[(first+r)*lda+p0 : (first+r)*lda+p0+kcur]
+			for p, v := range src {
+				d[p*mr+r] = v
+			}
+		}
+		for r := rows; r < mr; r++ {
+			for p := 0; p < kcur; p++ {
+				d[p*mr+r] = 0
+			}
+		}
+	}
+}
+
+// packB copies slivers lo..hi-1 of the kcur×ncur block of op(B) whose
+// top-left element is op(B)[p0][j0] into dst as NR-wide slivers: sliver s
+// holds columns j0+s*nr .. j0+s*nr+nr-1, stored k step by k step (nr values
+// per step). Columns past the end of the block are zero.
+func packB(dst []float32, transB bool, b []float32, ldb, j0, ncur, p0, kcur, nr, lo, hi int) {
+	for s := lo; s < hi; s++ {
+		d := dst[s*nr*kcur : (s+1)*nr*kcur]
+		cols := min(nr, ncur-s*nr)
+		first := j0 + s*nr
+		if !transB {
+			// op(B)[p][j] = b[p*ldb+j]: the nr values of one k step are
+			// contiguous in memory.
+			for p := 0; p < kcur; p++ {
+				src := b[(p0+p)*ldb+first : (p0+p)*ldb+first+cols]
+				dp := d[p*nr : p*nr+nr]
+				copy(dp, src)
+				clear(dp[cols:])
+			}
+			continue
+		}
+		// op(B)[p][j] = b[j*ldb+p]: read each row of B (a column of op(B))
+		// contiguously and scatter it with stride nr.
+		for cc := 0; cc < cols; cc++ {
+			src := b[(first+cc)*ldb+p0 : (first+cc)*ldb+p0+kcur]
+			for p, v := range src {
+				d[p*nr+cc] = v
+			}
+		}
+		for cc := cols; cc < nr; cc++ {
+			for p := 0; p < kcur; p++ {
+				d[p*nr+cc] = 0
+			}
+		}
+	}
+}
