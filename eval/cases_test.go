@@ -21,19 +21,19 @@ type metricCase struct {
 }
 
 type expectedMetrics struct {
-	BLEU              *float64        `json:"bleu"`
-	Precisions        []float64       `json:"precisions"`
-	BrevityPenalty    *float64        `json:"brevity_penalty"`
-	LengthRatio       *float64        `json:"length_ratio"`
-	TranslationLength *int            `json:"translation_length"`
-	ReferenceLength   *int            `json:"reference_length"`
-	BLEUError         string          `json:"bleu_error"`
-	Rouge1            float64         `json:"rouge1"`
-	Rouge2            float64         `json:"rouge2"`
-	RougeL            float64         `json:"rougeL"`
-	RougeLsum         float64         `json:"rougeLsum"`
-	METEOR            float64         `json:"meteor"`
-	SacreBLEU         sacreExpected   `json:"sacrebleu"`
+	BLEU              *float64      `json:"bleu"`
+	Precisions        []float64     `json:"precisions"`
+	BrevityPenalty    *float64      `json:"brevity_penalty"`
+	LengthRatio       *float64      `json:"length_ratio"`
+	TranslationLength *int          `json:"translation_length"`
+	ReferenceLength   *int          `json:"reference_length"`
+	BLEUError         string        `json:"bleu_error"`
+	Rouge1            float64       `json:"rouge1"`
+	Rouge2            float64       `json:"rouge2"`
+	RougeL            float64       `json:"rougeL"`
+	RougeLsum         float64       `json:"rougeLsum"`
+	METEOR            float64       `json:"meteor"`
+	SacreBLEU         sacreExpected `json:"sacrebleu"`
 }
 
 type sacreExpected struct {
