@@ -77,7 +77,13 @@ func parseHeader(buf []byte) (*header, error) {
 		return nil, errorf(ErrJSON, "header is not valid UTF-8")
 	}
 	h := &header{infos: map[string]TensorInfo{}, dataAt: 8 + int(n)}
-	err := eachMember(raw, "header", "name", func(key string, val json.RawMessage) error {
+	dup := func(key string) error {
+		if key == metadataKey {
+			return errorf(ErrDuplicate, "header: %q appears twice", key)
+		}
+		return errorf(ErrDuplicate, "header: tensor name %q appears twice", key)
+	}
+	err := eachMember(raw, "header", dup, func(key string, val json.RawMessage) error {
 		if key == metadataKey {
 			m, err := parseMetadata(val)
 			h.metadata = m
@@ -140,7 +146,8 @@ func parseEntry(name string, val json.RawMessage) (TensorInfo, error) {
 	var dims, offs []uint64
 	var haveDType, haveShape, haveOffs bool
 	what := fmt.Sprintf("tensor %q", name)
-	err := eachMember(val, what, "field", func(key string, v json.RawMessage) error {
+	dup := func(key string) error { return errorf(ErrDuplicate, "%s: field %q appears twice", what, key) }
+	err := eachMember(val, what, dup, func(key string, v json.RawMessage) error {
 		var err error
 		switch key {
 		case "dtype":
@@ -209,7 +216,8 @@ func parseMetadata(val json.RawMessage) (map[string]string, error) {
 		return nil, nil
 	}
 	m := map[string]string{}
-	err := eachMember(val, metadataKey, "key", func(key string, v json.RawMessage) error {
+	dup := func(key string) error { return errorf(ErrDuplicate, "%s: key %q appears twice", metadataKey, key) }
+	err := eachMember(val, metadataKey, dup, func(key string, v json.RawMessage) error {
 		var s string
 		if first(v) != '"' || json.Unmarshal(v, &s) != nil {
 			return errorf(ErrJSON, "%s: value of %q must be a string, got %s", metadataKey, key, clip(v))
@@ -234,14 +242,13 @@ func uintArray(v json.RawMessage) ([]uint64, error) {
 
 // eachMember walks the JSON object in raw and calls fn for each member in
 // order. It fails, wrapping ErrJSON, on invalid JSON, on a value that is not an
-// object and on anything but white space after the object; and, wrapping
-// ErrDuplicate, on a key that appears twice (keyKind names what keys are in
-// the message). what names the object in messages.
-func eachMember(raw []byte, what, keyKind string, fn func(key string, val json.RawMessage) error) error {
+// object and on anything but white space after the object; for a key that
+// appears twice it returns dup(key). what names the object in messages.
+func eachMember(raw []byte, what string, dup func(key string) error, fn func(key string, val json.RawMessage) error) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	tok, err := dec.Token()
 	if err != nil {
-		return errorf(ErrJSON, "%s is not valid JSON: %v", what, eofText(err))
+		return errorf(ErrJSON, "%s is not valid JSON: %s", what, describe(err))
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
 		return errorf(ErrJSON, "%s is not a JSON object", what)
@@ -250,23 +257,23 @@ func eachMember(raw []byte, what, keyKind string, fn func(key string, val json.R
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return errorf(ErrJSON, "%s is not valid JSON: %v", what, eofText(err))
+			return errorf(ErrJSON, "%s is not valid JSON: %s", what, describe(err))
 		}
 		key, _ := tok.(string) // inside an object, Token yields string keys
 		if seen[key] {
-			return errorf(ErrDuplicate, "%s: %s %q appears twice", what, keyKind, key)
+			return dup(key)
 		}
 		seen[key] = true
 		var val json.RawMessage
 		if err := dec.Decode(&val); err != nil {
-			return errorf(ErrJSON, "%s is not valid JSON (at %q): %v", what, key, eofText(err))
+			return errorf(ErrJSON, "%s is not valid JSON: value of %q: %s", what, key, describe(err))
 		}
 		if err := fn(key, val); err != nil {
 			return err
 		}
 	}
 	if _, err := dec.Token(); err != nil {
-		return errorf(ErrJSON, "%s is not valid JSON: %v", what, eofText(err))
+		return errorf(ErrJSON, "%s is not valid JSON: %s", what, describe(err))
 	}
 	off := int(dec.InputOffset())
 	if rest := bytes.TrimLeft(raw[off:], " \t\r\n"); len(rest) > 0 {
@@ -275,10 +282,15 @@ func eachMember(raw []byte, what, keyKind string, fn func(key string, val json.R
 	return nil
 }
 
-// eofText turns the decoder's bare EOF into words.
-func eofText(err error) string {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+// describe words a JSON decoding error, with the byte offset of a syntax
+// error (counted from the start of the object being read).
+func describe(err error) string {
+	var se *json.SyntaxError
+	switch {
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		return "it ends in the middle"
+	case errors.As(err, &se):
+		return fmt.Sprintf("%v (at byte %d)", se, se.Offset)
 	}
 	return err.Error()
 }

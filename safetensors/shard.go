@@ -124,12 +124,16 @@ func (c *Checkpoint) openShards() error {
 // parseIndex reads an index file's weight_map and checks its shard names.
 func parseIndex(raw []byte) (map[string]string, error) {
 	var weightMap map[string]string
-	err := eachMember(raw, "index", "key", func(key string, val json.RawMessage) error {
+	dupIndex := func(key string) error { return errorf(ErrDuplicate, "index: key %q appears twice", key) }
+	dupName := func(key string) error {
+		return errorf(ErrDuplicate, "weight_map: tensor name %q appears twice", key)
+	}
+	err := eachMember(raw, "index", dupIndex, func(key string, val json.RawMessage) error {
 		if key != "weight_map" {
 			return nil // "metadata" and anything else: not needed to load
 		}
 		weightMap = map[string]string{}
-		return eachMember(val, "weight_map", "tensor name", func(name string, v json.RawMessage) error {
+		return eachMember(val, "weight_map", dupName, func(name string, v json.RawMessage) error {
 			var shard string
 			if first(v) != '"' || json.Unmarshal(v, &shard) != nil {
 				return errorf(ErrJSON, "weight_map: shard of %q must be a string, got %s", name, clip(v))
