@@ -82,15 +82,19 @@ func OpenCheckpoint(dir string) (*Checkpoint, error) {
 		return nil, fmt.Errorf("safetensors: %s: %w", indexPath, err)
 	}
 	c := &Checkpoint{dir: dir, owner: map[string]*File{}, index: weightMap}
-	if err := c.openShards(); err != nil {
+	if err := c.openShards(indexPath); err != nil {
 		c.Close()
-		return nil, fmt.Errorf("safetensors: %s: %w", indexPath, err)
+		return nil, err
 	}
 	return c, nil
 }
 
-// openShards opens every shard the index names and cross-checks them.
-func (c *Checkpoint) openShards() error {
+// openShards opens every shard the index at indexPath names and cross-checks
+// them.
+func (c *Checkpoint) openShards(indexPath string) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("safetensors: %s: %w", indexPath, errorf(ErrIndex, format, args...))
+	}
 	byShard := map[string][]string{}
 	for name, shard := range c.index {
 		byShard[shard] = append(byShard[shard], name)
@@ -105,15 +109,15 @@ func (c *Checkpoint) openShards() error {
 			listed, ok := c.index[name]
 			switch {
 			case !ok:
-				return errorf(ErrIndex, "tensor %q is in shard %s but not in the weight_map", name, shard)
+				return bad("tensor %q is in shard %s but not in the weight_map", name, shard)
 			case listed != shard:
-				return errorf(ErrIndex, "tensor %q is in both %s and %s; the weight_map names %s", name, listed, shard, listed)
+				return bad("tensor %q is in both %s and %s; the weight_map names %s", name, listed, shard, listed)
 			}
 			c.owner[name] = f
 		}
 		for _, name := range byShard[shard] {
 			if _, ok := f.h.infos[name]; !ok {
-				return errorf(ErrIndex, "the weight_map puts tensor %q in %s, which has no such tensor", name, shard)
+				return bad("the weight_map puts tensor %q in %s, which has no such tensor", name, shard)
 			}
 		}
 	}
