@@ -71,6 +71,10 @@ func b2f[T float](b bool) T {
 // run as plain slice loops that the compiler can bounds-check-eliminate.
 func binRow[T float](op binOp, out, a, b []T, offs []int, n int, in []int) {
 	o, ia, ib := offs[0], offs[1], offs[2]
+	if in[0] == 1 && in[1] == 1 && in[2] == 0 && op <= opDiv {
+		binRowScalar(op, out[o:o+n], a[ia:ia+n], b[ib])
+		return
+	}
 	if in[0] == 1 && in[1] == 1 && in[2] == 1 && op <= opDiv {
 		dst, x, y := out[o:o+n], a[ia:ia+n], b[ib:ib+n]
 		switch op {
@@ -102,6 +106,29 @@ func binRow[T float](op binOp, out, a, b []T, offs []int, n int, in []int) {
 	}
 }
 
+// binRowScalar is binRow's loop for a contiguous a and a broadcast scalar b.
+func binRowScalar[T float](op binOp, dst, x []T, y T) {
+	x = x[:len(dst)]
+	switch op {
+	case opAdd:
+		for i := range dst {
+			dst[i] = x[i] + y
+		}
+	case opSub:
+		for i := range dst {
+			dst[i] = x[i] - y
+		}
+	case opMul:
+		for i := range dst {
+			dst[i] = x[i] * y
+		}
+	case opDiv:
+		for i := range dst {
+			dst[i] = x[i] / y
+		}
+	}
+}
+
 // floatPair panics unless a and b are both F32 or both F64.
 func floatPair(op string, a, b *Tensor) {
 	if a.dtype != b.dtype || (a.dtype != F32 && a.dtype != F64) {
@@ -123,10 +150,10 @@ func binary(op binOp, a, b *Tensor) *Tensor {
 	switch o := out.data.(type) {
 	case []float32:
 		x, y := a.data.([]float32), b.data.([]float32)
-		forEachRow(sh, strides, offs, func(offs []int, n int, in []int) { binRow(op, o, x, y, offs, n, in) })
+		forEachRowPar(sh, strides, offs, func(offs []int, n int, in []int) { binRow(op, o, x, y, offs, n, in) })
 	case []float64:
 		x, y := a.data.([]float64), b.data.([]float64)
-		forEachRow(sh, strides, offs, func(offs []int, n int, in []int) { binRow(op, o, x, y, offs, n, in) })
+		forEachRowPar(sh, strides, offs, func(offs []int, n int, in []int) { binRow(op, o, x, y, offs, n, in) })
 	}
 	return out
 }
@@ -170,13 +197,19 @@ func AddInto(dst, src *Tensor) {
 	}
 	strides := [][]int{dst.strides, dst.strides, broadcastStrides(src, sh)}
 	offs := []int{dst.offset, dst.offset, src.offset}
+	walk := forEachRowPar
+	for i, st := range dst.strides {
+		if st == 0 && dst.shape[i] > 1 {
+			walk = forEachRow // dst elements alias each other: stay sequential
+		}
+	}
 	switch d := dst.data.(type) {
 	case []float32:
 		s := src.data.([]float32)
-		forEachRow(sh, strides, offs, func(offs []int, n int, in []int) { binRow(opAdd, d, d, s, offs, n, in) })
+		walk(sh, strides, offs, func(offs []int, n int, in []int) { binRow(opAdd, d, d, s, offs, n, in) })
 	case []float64:
 		s := src.data.([]float64)
-		forEachRow(sh, strides, offs, func(offs []int, n int, in []int) { binRow(opAdd, d, d, s, offs, n, in) })
+		walk(sh, strides, offs, func(offs []int, n int, in []int) { binRow(opAdd, d, d, s, offs, n, in) })
 	}
 }
 
@@ -192,7 +225,7 @@ func unary(name string, a *Tensor, f func(float64) float64) *Tensor {
 	switch o := out.data.(type) {
 	case []float32:
 		x := a.data.([]float32)
-		forEachRow(a.shape, strides, offs, func(offs []int, n int, in []int) {
+		forEachRowPar(a.shape, strides, offs, func(offs []int, n int, in []int) {
 			i, j := offs[0], offs[1]
 			for k := 0; k < n; k++ {
 				o[i] = float32(f(float64(x[j])))
@@ -202,7 +235,7 @@ func unary(name string, a *Tensor, f func(float64) float64) *Tensor {
 		})
 	case []float64:
 		x := a.data.([]float64)
-		forEachRow(a.shape, strides, offs, func(offs []int, n int, in []int) {
+		forEachRowPar(a.shape, strides, offs, func(offs []int, n int, in []int) {
 			i, j := offs[0], offs[1]
 			for k := 0; k < n; k++ {
 				o[i] = f(x[j])

@@ -1,5 +1,10 @@
 package tensor
 
+import (
+	"runtime"
+	"sync"
+)
+
 // This file holds the strided iteration that every kernel is built on.
 //
 // A kernel that reads or writes several tensors of one (broadcast) shape
@@ -16,20 +21,28 @@ package tensor
 // number of elements n, and each operand's stride along the row.
 type rowFunc func(offs []int, n int, inner []int)
 
-// forEachRow calls fn for every innermost row of shape. strides[k] and
-// offs0[k] describe operand k. An empty shape (a scalar) is one row of length
-// 1; a shape with a zero dimension has no rows.
-func forEachRow(shape []int, strides [][]int, offs0 []int, fn rowFunc) {
+// rowWalk is a coalesced iteration plan: rows of n elements with the given
+// inner strides, repeated over the outer dims (innermost first).
+type rowWalk struct {
+	n         int
+	inner     []int
+	outer     []int   // sizes of the outer dims, innermost first
+	outerStr  [][]int // outerStr[k][d]: operand k's stride along outer dim d
+	offs0     []int
+	empty     bool
+	totalRows int
+}
+
+// planRows builds the plan for shape and the operands' strides and offsets.
+func planRows(shape []int, strides [][]int, offs0 []int) rowWalk {
 	nop := len(strides)
-	// Drop size-1 dims and detect empty shapes.
+	w := rowWalk{inner: make([]int, nop), offs0: offs0, outerStr: make([][]int, nop)}
 	dims := make([]int, 0, len(shape))
 	st := make([][]int, nop)
-	for k := range st {
-		st[k] = make([]int, 0, len(shape))
-	}
 	for i, d := range shape {
 		if d == 0 {
-			return
+			w.empty = true
+			return w
 		}
 		if d == 1 {
 			continue
@@ -39,68 +52,131 @@ func forEachRow(shape []int, strides [][]int, offs0 []int, fn rowFunc) {
 			st[k] = append(st[k], strides[k][i])
 		}
 	}
-	offs := append([]int{}, offs0...)
-	inner := make([]int, nop)
+	w.totalRows = 1
 	if len(dims) == 0 {
-		fn(offs, 1, inner)
-		return
+		w.n = 1
+		return w
 	}
-	// Merge dim i into dim i+1 when every operand has stride[i] == stride[i+1]*dims[i+1].
-	md := []int{dims[len(dims)-1]}
-	ms := make([][]int, nop)
-	for k := range ms {
-		ms[k] = []int{st[k][len(dims)-1]}
+	// Merge dims from the innermost out while every operand is back to back.
+	last := len(dims) - 1
+	w.n = dims[last]
+	for k := range st {
+		w.inner[k] = st[k][last]
 	}
-	for i := len(dims) - 2; i >= 0; i-- {
-		last := len(md) - 1
+	cur, curStr := w.n, append([]int{}, w.inner...) // the group being merged
+	merging := true
+	for i := last - 1; i >= 0; i-- {
 		ok := true
 		for k := range st {
-			if st[k][i] != ms[k][last]*md[last] {
+			if st[k][i] != curStr[k]*cur {
 				ok = false
 				break
 			}
 		}
 		if ok {
-			md[last] *= dims[i]
+			cur *= dims[i]
+			if merging {
+				w.n = cur
+			} else {
+				w.outer[len(w.outer)-1] = cur
+			}
 			continue
 		}
-		md = append(md, dims[i])
-		for k := range ms {
-			ms[k] = append(ms[k], st[k][i])
+		merging = false
+		cur = dims[i]
+		w.outer = append(w.outer, cur)
+		for k := range st {
+			curStr[k] = st[k][i]
+			w.outerStr[k] = append(w.outerStr[k], st[k][i])
 		}
 	}
-	// md and ms are now innermost-first.
-	n := md[0]
-	for k := range ms {
-		inner[k] = ms[k][0]
+	for _, d := range w.outer {
+		w.totalRows *= d
 	}
-	outer := len(md) - 1
-	if outer == 0 {
-		fn(offs, n, inner)
+	return w
+}
+
+// walk calls fn for rows [lo, hi) of the plan in order.
+func (w *rowWalk) walk(lo, hi int, fn rowFunc) {
+	if w.empty || lo >= hi {
 		return
 	}
-	cnt := make([]int, outer)
-	for {
-		fn(offs, n, inner)
-		// Increment the outer counter, innermost outer dim first.
-		d := 0
-		for ; d < outer; d++ {
+	offs := append([]int{}, w.offs0...)
+	cnt := make([]int, len(w.outer))
+	r := lo
+	for d, size := range w.outer {
+		cnt[d] = r % size
+		r /= size
+		for k := range offs {
+			offs[k] += cnt[d] * w.outerStr[k][d]
+		}
+	}
+	for row := lo; ; {
+		fn(offs, w.n, w.inner)
+		row++
+		if row == hi {
+			return
+		}
+		for d, size := range w.outer {
 			cnt[d]++
 			for k := range offs {
-				offs[k] += ms[k][d+1]
+				offs[k] += w.outerStr[k][d]
 			}
-			if cnt[d] < md[d+1] {
+			if cnt[d] < size {
 				break
 			}
 			for k := range offs {
-				offs[k] -= ms[k][d+1] * md[d+1]
+				offs[k] -= w.outerStr[k][d] * size
 			}
 			cnt[d] = 0
 		}
-		if d == outer {
-			return
-		}
 	}
+}
+
+// forEachRow calls fn for every innermost row of shape, in C order.
+// strides[k] and offs0[k] describe operand k. An empty shape (a scalar) is
+// one row of length 1; a shape with a zero dimension has no rows.
+func forEachRow(shape []int, strides [][]int, offs0 []int, fn rowFunc) {
+	w := planRows(shape, strides, offs0)
+	w.walk(0, w.totalRows, fn)
+}
+
+// parallelMin is the element count from which forEachRowPar uses several
+// goroutines; below it the start-up cost outweighs the gain.
+const parallelMin = 1 << 16
+
+// forEachRowPar is forEachRow for kernels whose rows write disjoint outputs:
+// a large walk is split across goroutines (by rows, or by chunks of a single
+// long row), so fn may be called concurrently and out of order.
+func forEachRowPar(shape []int, strides [][]int, offs0 []int, fn rowFunc) {
+	w := planRows(shape, strides, offs0)
+	total := w.n * w.totalRows
+	workers := min(runtime.GOMAXPROCS(0), total/(parallelMin/2))
+	if w.empty || workers < 2 {
+		w.walk(0, w.totalRows, fn)
+		return
+	}
+	var wg sync.WaitGroup
+	if w.totalRows >= workers {
+		for i := range workers {
+			lo, hi := w.totalRows*i/workers, w.totalRows*(i+1)/workers
+			wg.Go(func() { w.walk(lo, hi, fn) })
+		}
+		wg.Wait()
+		return
+	}
+	// Few long rows: split each row into chunks.
+	w.walk(0, w.totalRows, func(offs []int, n int, inner []int) {
+		for i := range workers {
+			lo, hi := n*i/workers, n*(i+1)/workers
+			o := make([]int, len(offs))
+			for k := range offs {
+				o[k] = offs[k] + lo*inner[k]
+			}
+			wg.Go(func() { fn(o, hi-lo, inner) })
+		}
+		wg.Wait()
+	})
 }
 
 // broadcastStrides returns t's strides over the broadcast shape out, with 0
