@@ -263,4 +263,3 @@ func step5a(w []rune) []rune {
 func step5b(w []rune) []rune {
 	return applyRules(w, []rule{{"ll", "l", func([]rune) bool { return measure(w[:len(w)-1]) > 1 }}})
 }
-

@@ -125,7 +125,7 @@ func replaceLiteral(s []rune, old, repl string) []rune {
 	return []rune(strings.ReplaceAll(string(s), old, repl))
 }
 
-// openingDoubleQuotes is ([ \(\[{<])(\"|\'{2}) -> "\1 `` ".
+// openingDoubleQuotes is ([ \(\[{<])(\"|\'{2}) -> "\1 “ ".
 func openingDoubleQuotes(s []rune) []rune {
 	out := make([]rune, 0, len(s)+8)
 	for i := 0; i < len(s); {
