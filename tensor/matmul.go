@@ -2,6 +2,8 @@ package tensor
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -61,22 +63,39 @@ func MatMul(a, b *Tensor, transA, transB bool) *Tensor {
 	// for every batch and a's rows are evenly spaced across the batch (a
 	// linear layer applied to [B, T, D] is one [B*T, D] product).
 	if allZero(bst) && !la.trans && rowsFold(ast, batch, m, la.ld) {
-		gemmAt(a, a.offset, la, b, b.offset, lb, out, 0, out.Numel()/n, n, k)
+		gemmAt(a, a.offset, la, b, b.offset, lb, out, 0, out.Numel()/n, n, k, sgemm.Sgemm)
 		return out
 	}
 	ost := contiguousStrides(batch)
 	for i := range ost {
 		ost[i] *= m * n
 	}
+	var jobs [][3]int // storage offsets of each batch's a, b and c matrices
 	forEachRow(batch, [][]int{ast, bst, ost}, []int{a.offset, b.offset, 0}, func(offs []int, cnt int, in []int) {
-		ao, bo, co := offs[0], offs[1], offs[2]
 		for j := 0; j < cnt; j++ {
-			gemmAt(a, ao, la, b, bo, lb, out, co, m, n, k)
-			ao += in[0]
-			bo += in[1]
-			co += in[2]
+			jobs = append(jobs, [3]int{offs[0] + j*in[0], offs[1] + j*in[1], offs[2] + j*in[2]})
 		}
 	})
+	// Many small products (attention heads) run one per goroutine, each
+	// single-threaded; otherwise each product uses every thread itself.
+	workers := min(runtime.GOMAXPROCS(0), len(jobs))
+	if a.dtype != F32 || workers < 2 || m*n*k > 1<<24 {
+		for _, j := range jobs {
+			gemmAt(a, j[0], la, b, j[1], lb, out, j[2], m, n, k, sgemm.Sgemm)
+		}
+		return out
+	}
+	single := sgemm.Config{Threads: 1}.Sgemm
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(jobs); i += workers {
+				j := jobs[i]
+				gemmAt(a, j[0], la, b, j[1], lb, out, j[2], m, n, k, single)
+			}
+		})
+	}
+	wg.Wait()
 	return out
 }
 
@@ -145,12 +164,15 @@ func rowsFold(ast, batch []int, m, ld int) bool {
 	return true
 }
 
+// sgemmFunc is the signature of sgemm.Sgemm and sgemm.Config.Sgemm.
+type sgemmFunc func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+
 // gemmAt computes the m×n product at storage offset co of c (row stride n)
 // from the matrices of a and b at offsets ao and bo.
-func gemmAt(a *Tensor, ao int, la layout, b *Tensor, bo int, lb layout, c *Tensor, co, m, n, k int) {
+func gemmAt(a *Tensor, ao int, la layout, b *Tensor, bo int, lb layout, c *Tensor, co, m, n, k int, sg sgemmFunc) {
 	switch cd := c.data.(type) {
 	case []float32:
-		sgemm.Sgemm(la.trans, lb.trans, m, n, k, 1, a.data.([]float32)[ao:], la.ld,
+		sg(la.trans, lb.trans, m, n, k, 1, a.data.([]float32)[ao:], la.ld,
 			b.data.([]float32)[bo:], lb.ld, 0, cd[co:], n)
 	case []float64:
 		blas64.Implementation().Dgemm(blasTrans(la.trans), blasTrans(lb.trans), m, n, k, 1,
