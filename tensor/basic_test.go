@@ -3,6 +3,7 @@ package tensor
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -138,6 +139,30 @@ func TestConversions(t *testing.T) {
 	i := FromI64([]int64{1 << 40, -3}, 2).To(I32)
 	if got := i.I32(); got[1] != -3 || got[0] != 0 { // 2^40 wraps to 0 in int32
 		t.Fatalf("To(I32) = %v", got)
+	}
+}
+
+// TestPanicMessages checks that shape errors name the op and both shapes.
+func TestPanicMessages(t *testing.T) {
+	cases := []struct {
+		f    func()
+		want string
+	}{
+		{func() { Add(Zeros(F32, 2, 3), Zeros(F32, 4)) }, "tensor.Add: shapes [2 3] and [4] do not broadcast"},
+		{func() { MatMul(Zeros(F32, 2, 3), Zeros(F32, 4, 5), false, false) }, "tensor.MatMul: shapes [2 3] and [4 5]"},
+		{func() { Zeros(F32, 2, 3).Reshape(4, 2) }, "tensor.Reshape: cannot reshape [2 3] (6 elements) into [4 2]"},
+		{func() { Zeros(F32, 2, 3).Expand(4, 3) }, "tensor.Expand: cannot expand shape [2 3] to [4 3]"},
+	}
+	for _, c := range cases {
+		func() {
+			defer func() {
+				msg, _ := recover().(string)
+				if !strings.HasPrefix(msg, c.want) {
+					t.Errorf("panic %q, want prefix %q", msg, c.want)
+				}
+			}()
+			c.f()
+		}()
 	}
 }
 

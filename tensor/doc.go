@@ -35,8 +35,33 @@
 // programmer errors and panic with a message naming the op and the shapes;
 // validating user input is the job of the layers above.
 //
+// # Data types
+//
+// Arithmetic kernels run on F32 (CPU training) and F64 (gradient checks);
+// both operands of a binary op must share the dtype. F16 and BF16 tensors
+// are storage formats: convert them with To(F32) to compute, and back with
+// To(F16) or To(BF16). I64 holds token ids and argmax results; I32, U8 and
+// Bool are for interchange and masks (a mask may have any dtype: nonzero
+// means true).
+//
 // # Half precision
 //
 // F32ToF16, F16ToF32, F32ToBF16 and BF16ToF32 convert single values, rounding
-// to nearest even as IEEE 754, NumPy and PyTorch do; To converts whole tensors.
+// to nearest even as IEEE 754, NumPy and PyTorch do: overflow gives ±Inf,
+// tiny values become subnormals or ±0, NaN stays NaN (quiet, sign kept).
+// To converts whole tensors.
+//
+// # Data access and concurrency
+//
+// F32, F64, I64, U16 (and I32, U8) return the elements in C order: the
+// storage itself when the tensor is contiguous, so writes go through, and a
+// copy otherwise. At and SetAt address single elements. Large element-wise
+// kernels and batches of small matrix products use several goroutines
+// internally; a Tensor itself is not safe for concurrent writes.
+//
+// # Devices
+//
+// Every Tensor of this package lives in host memory and Device reports
+// "cpu". Device is the hook by which code can tell where a tensor lives once
+// a GPU backend exists; nothing else here depends on it.
 package tensor

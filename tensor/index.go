@@ -12,6 +12,7 @@ func IndexSelect(t *Tensor, dim int, idx []int) *Tensor {
 	sh[d] = len(idx)
 	out := Zeros(t.dtype, sh...)
 	size := t.shape[d]
+	rows := make([]int, len(idx))
 	for i, j := range idx {
 		if j < 0 {
 			j += size
@@ -19,9 +20,42 @@ func IndexSelect(t *Tensor, dim int, idx []int) *Tensor {
 		if j < 0 || j >= size {
 			panic(fmt.Sprintf("tensor.IndexSelect: index %d out of range for dim %d of shape %v", idx[i], dim, t.shape))
 		}
+		rows[i] = j
+	}
+	if d == 0 && t.IsContiguous() {
+		// Rows of a contiguous table are slices: copy them directly.
+		row := 1
+		for _, s := range t.shape[1:] {
+			row *= s
+		}
+		switch o := out.data.(type) {
+		case []float32:
+			gatherRows(o, t.data.([]float32), t.offset, row, rows)
+		case []float64:
+			gatherRows(o, t.data.([]float64), t.offset, row, rows)
+		case []uint16:
+			gatherRows(o, t.data.([]uint16), t.offset, row, rows)
+		case []int64:
+			gatherRows(o, t.data.([]int64), t.offset, row, rows)
+		case []int32:
+			gatherRows(o, t.data.([]int32), t.offset, row, rows)
+		case []uint8:
+			gatherRows(o, t.data.([]uint8), t.offset, row, rows)
+		}
+		return out
+	}
+	for i, j := range rows {
 		out.Select(d, i).CopyFrom(t.Select(d, j))
 	}
 	return out
+}
+
+// gatherRows copies rows[i] of the row-major table src (rows of length row,
+// starting at off) to row i of dst.
+func gatherRows[E any](dst, src []E, off, row int, rows []int) {
+	for i, j := range rows {
+		copy(dst[i*row:(i+1)*row], src[off+j*row:off+(j+1)*row])
+	}
 }
 
 // IndexAdd adds src's entries along dim into dst at positions idx, in place:

@@ -156,6 +156,17 @@ func TestIndexSelectAdd(t *testing.T) {
 	if cols.At(2, 1) != 11 {
 		t.Fatalf("IndexSelect on a view: %v", cols)
 	}
+	// A contiguous table at a non-zero offset, and non-float dtypes.
+	for _, dt := range []DType{F32, F16, I64, U8} {
+		tab := arange(dt, 6, 2).Narrow(0, 1, 4) // rows 1..4 of the original
+		got := IndexSelect(tab, 0, []int{3, 0})
+		want := []float64{8, 9, 2, 3}
+		for i, v := range got.Float64s() {
+			if v != want[i] || got.DType() != dt {
+				t.Fatalf("%v IndexSelect of narrowed table = %v, want %v", dt, got.Float64s(), want)
+			}
+		}
+	}
 	grad := Zeros(F32, 5, 3)
 	IndexAdd(grad, 0, []int{4, 0, 4}, Full(F32, 1, 3, 3))
 	if grad.At(4, 2) != 2 || grad.At(0, 0) != 1 || grad.At(1, 1) != 0 {
