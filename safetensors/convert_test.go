@@ -151,3 +151,39 @@ func TestByteOrderPathsAgree(t *testing.T) {
 		t.Errorf("encode paths: % x and % x, want % x", a, b, raw)
 	}
 }
+
+func TestWriteTensorsShardedReadsBack(t *testing.T) {
+	dir := t.TempDir()
+	names := []string{"emb", "ids"}
+	ts := []*tensor.Tensor{tensor.FromF32([]float32{1, 2, 3, 4, 5, 6}, 3, 2), tensor.FromI64([]int64{7, -8}, 2)}
+	if err := WriteTensorsSharded(dir, names, ts, nil, 16); err != nil {
+		t.Fatal(err)
+	}
+	c, err := OpenCheckpoint(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if !c.Sharded() || len(c.Shards()) != 2 || c.Dir() != dir {
+		t.Errorf("sharded %v, shards %v, dir %q", c.Sharded(), c.Shards(), c.Dir())
+	}
+	for i, name := range names {
+		got, err := c.Tensor(name)
+		if err != nil || !sameBits(got, ts[i]) || !equalInts(got.Shape(), ts[i].Shape()) {
+			t.Errorf("%s: %v %v", name, got, err)
+		}
+		info, _ := c.Info(name)
+		if info.Numel() != ts[i].Numel() {
+			t.Errorf("%s: Numel %d, want %d", name, info.Numel(), ts[i].Numel())
+		}
+	}
+	if _, err := c.Tensor("none"); err == nil || !strings.Contains(err.Error(), `"none"`) {
+		t.Errorf("Tensor(none): %v", err)
+	}
+	if _, err := ToTensor(TensorInfo{Name: "x", DType: F32, Shape: []int{2}}, make([]byte, 7)); err == nil || !strings.Contains(err.Error(), `"x"`) {
+		t.Errorf("ToTensor with 7 bytes for 2 floats: %v", err)
+	}
+	if err := WriteTensors(filepath.Join(dir, "n.safetensors"), []string{"a"}, []*tensor.Tensor{nil}, nil); err == nil || !strings.Contains(err.Error(), `"a"`) {
+		t.Errorf("nil tensor: %v", err)
+	}
+}

@@ -30,7 +30,7 @@ type Tensor struct {
 // (written only when metadata is not empty, its keys sorted), then the tensors
 // in data order, padded with spaces to a multiple of 8 bytes so that every
 // tensor's data is aligned to its element size. It fails, writing nothing, on
-// an empty, repeated or non-UTF-8 name, the name "__metadata__", an unknown
+// a repeated or non-UTF-8 name, the name "__metadata__", an unknown
 // dtype, data of the wrong length, and a header over MaxHeaderSize.
 func Encode(w io.Writer, tensors []Tensor, metadata map[string]string) error {
 	hdr, order, err := encodeHeader(tensors, metadata)
@@ -114,8 +114,6 @@ func encodeHeader(tensors []Tensor, metadata map[string]string) ([]byte, []Tenso
 	seen := make(map[string]bool, len(tensors))
 	for _, t := range tensors {
 		switch {
-		case t.Name == "":
-			return nil, nil, fmt.Errorf("safetensors: a tensor has an empty name")
 		case t.Name == metadataKey:
 			return nil, nil, fmt.Errorf("safetensors: %q is reserved for metadata and cannot name a tensor", metadataKey)
 		case !utf8.ValidString(t.Name):

@@ -116,7 +116,6 @@ func TestEncodeRejectsBadTensors(t *testing.T) {
 		{"unknown dtype", []Tensor{{Name: "u", DType: "F12", Shape: []int{1}, Data: make([]byte, 4)}}, nil, `tensor "u": unknown dtype "F12"`},
 		{"negative dim", []Tensor{{Name: "n", DType: U8, Shape: []int{-1}}}, nil, `tensor "n": negative dimension`},
 		{"odd F4", []Tensor{{Name: "f", DType: F4, Shape: []int{1}, Data: []byte{0}}}, nil, `tensor "f": 1 elements of F4`},
-		{"empty name", []Tensor{{Name: "", DType: U8, Shape: []int{1}, Data: []byte{0}}}, nil, "empty name"},
 		{"reserved name", []Tensor{{Name: "__metadata__", DType: U8, Shape: []int{1}, Data: []byte{0}}}, nil, "reserved"},
 		{"bad UTF-8 name", []Tensor{{Name: "\xff", DType: U8, Shape: []int{1}, Data: []byte{0}}}, nil, "UTF-8"},
 		{"bad UTF-8 metadata", []Tensor{ok}, map[string]string{"k": "\xfe"}, "UTF-8"},
