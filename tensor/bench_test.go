@@ -1,6 +1,7 @@
 package tensor
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -108,5 +109,33 @@ func BenchmarkMatMulF32Attention(b *testing.B) {
 	b.SetBytes(int64(2 * 12 * 197 * 197 * 64))
 	for b.Loop() {
 		MatMul(q, kk, false, true)
+	}
+}
+
+func BenchmarkSumLastAxisF32RefLoop(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	x := RandN(rng, F32, benchN).F32()
+	b.SetBytes(4 * benchN)
+	for b.Loop() {
+		out := make([]float32, benchN/1024)
+		for r := range out {
+			s := 0.0
+			for _, v := range x[r*1024 : (r+1)*1024] {
+				s += float64(v)
+			}
+			out[r] = float32(s)
+		}
+	}
+}
+
+func BenchmarkExpF32RefLoop(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	x := RandN(rng, F32, benchN).F32()
+	b.SetBytes(2 * 4 * benchN)
+	for b.Loop() {
+		out := make([]float32, benchN)
+		for i, v := range x {
+			out[i] = float32(math.Exp(float64(v)))
+		}
 	}
 }

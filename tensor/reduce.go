@@ -41,6 +41,10 @@ func reducedShape(shape []int, mask []bool, keepdim bool) []int {
 func sumRows[T float](x []T, acc []float64, shape []int, strides [][]int, offs []int) {
 	forEachRow(shape, strides, offs, func(offs []int, n int, in []int) {
 		i, o := offs[0], offs[1]
+		if in[1] == 0 && in[0] == 1 {
+			acc[o] += sumContiguous(x[i : i+n])
+			return
+		}
 		if in[1] == 0 {
 			s := 0.0
 			for k := 0; k < n; k++ {
@@ -56,6 +60,23 @@ func sumRows[T float](x []T, acc []float64, shape []int, strides [][]int, offs [
 			o += in[1]
 		}
 	})
+}
+
+// sumContiguous adds a slice in float64 with four independent partial sums,
+// so the additions can overlap in the CPU pipeline.
+func sumContiguous[T float](x []T) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += float64(x[i])
+		s1 += float64(x[i+1])
+		s2 += float64(x[i+2])
+		s3 += float64(x[i+3])
+	}
+	for ; i < len(x); i++ {
+		s0 += float64(x[i])
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // Sum returns the sum of t over axes (nil or empty: all axes). With keepdim
