@@ -1,16 +1,12 @@
 package eval
 
-// corpusMETEOR is the one place where [Compute] reaches METEOR.
-//
-// METEOR-HOOK: package radcap/eval/meteor was not built yet when this was
-// written, so this returns ok=false and Scores.METEOR stays nil. Once
-// meteor.Corpus(predictions []string, references [][]string) (float64, error)
-// exists, replace the body with:
-//
-//	v, err := meteor.Corpus(predictions, references)
-//	return v, err == nil, err
-//
-// (importing "radcap/eval/meteor").
+import "radcap/eval/meteor"
+
+// corpusMETEOR is the one place where [Compute] reaches METEOR: the mean
+// over pairs of meteor.Score (the best over each prediction's references),
+// `evaluate`'s "meteor" with alpha 0.9, beta 3, gamma 0.5. ok is false when
+// METEOR is not available (never, now that package meteor exists).
 func corpusMETEOR(predictions []string, references [][]string) (value float64, ok bool, err error) {
-	return 0, false, nil
+	v, err := meteor.Corpus(predictions, references)
+	return v, err == nil, err
 }

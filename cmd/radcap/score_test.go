@@ -6,8 +6,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"radcap/eval/meteor"
 )
 
 const multiref = "testdata/multiref/"
@@ -273,5 +276,35 @@ func TestScoreBootstrapAndName(t *testing.T) {
 	code, _, stderr = runCLI("score", "--predictions", multiref+"predictions.txt", "--references", multiref+"references.jsonl", "--bootstrap", "--samples", "0")
 	if code != exitUsage || !strings.Contains(stderr, "--samples 0") {
 		t.Errorf("--samples 0: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestScoreMETEOR: without --no-meteor the table and the JSON carry METEOR
+// as package meteor computes it.
+func TestScoreMETEOR(t *testing.T) {
+	preds := []string{"chest x-ray shows a right upper lobe mass", "no pneumothorax after chest tube removal", "large hiatal hernia behind the heart"}
+	refs := [][]string{
+		{"chest x-ray shows a mass in the right upper lobe", "right upper lobe mass on chest radiograph"},
+		{"no residual pneumothorax after removal of the chest tube", "chest tube removed, no pneumothorax"},
+		{"retrocardiac hiatal hernia", "large hiatal hernia projecting behind the heart"},
+	}
+	want, err := meteor.Corpus(preds, refs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI("score", "--predictions", multiref+"predictions.txt", "--references", multiref+"references.jsonl", "--format", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var got struct{ Meteor *float64 }
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Meteor == nil || *got.Meteor != want {
+		t.Errorf("meteor = %v, want %v", got.Meteor, want)
+	}
+	code, stdout, _ = runCLI("score", "--predictions", multiref+"predictions.txt", "--references", multiref+"references.jsonl")
+	if cell := " " + strconv.FormatFloat(want, 'f', 4, 64) + " |"; code != exitOK || !strings.Contains(stdout, "| 0.4941 |"+cell) || strings.Contains(stdout, "n/a") {
+		t.Errorf("markdown lacks METEOR %s after BLEU:\n%s", cell, stdout)
 	}
 }
