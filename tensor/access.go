@@ -197,8 +197,8 @@ func copyStrided[E any](dst []E, ds []int, do int, src []E, ss []int, so int, sh
 	})
 }
 
-// copyInto copies src's elements into dst, viewed through dstStrides/dstOff
-// over shape; both tensors have the same dtype.
+// copyInto copies src's elements, read through srcStrides over dst's shape,
+// into dst through dst's own strides; both tensors have the same dtype.
 func copyInto(dst *Tensor, src *Tensor, srcStrides []int) {
 	switch d := dst.data.(type) {
 	case []float32:
@@ -234,7 +234,8 @@ func (t *Tensor) Clone() *Tensor {
 
 // CopyFrom copies src's elements into t (through t's strides, so a view's
 // storage is updated). The shapes must be equal; src is converted to t's
-// dtype if they differ. It panics on a shape mismatch.
+// dtype if they differ. src must not overlap t's storage (unless it is t
+// itself). It panics on a shape mismatch.
 func (t *Tensor) CopyFrom(src *Tensor) {
 	if !sameShape(t.shape, src.shape) {
 		panic(fmt.Sprintf("tensor.CopyFrom: shapes %v and %v differ", t.shape, src.shape))
