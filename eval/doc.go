@@ -13,7 +13,9 @@
 //     (ROUGE-1, ROUGE-2, ROUGE-L and ROUGE-Lsum F-measures, no stemming, best
 //     of several references), averaged over pairs; [Bootstrap] reproduces
 //     `evaluate`'s default bootstrap aggregate, numpy's seeded RNG included.
-//   - METEOR lives in the subpackage eval/meteor.
+//   - METEOR: `evaluate`'s "meteor" (alpha 0.9, beta 3, gamma 0.5, WordNet
+//     synonyms), computed by the subpackage eval/meteor; [Compute] includes
+//     it.
 //
 // [Compute] runs all of them on one corpus and returns [Scores]; [Table]
 // collects scores of several models and renders them as Markdown, CSV or
