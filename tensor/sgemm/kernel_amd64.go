@@ -46,12 +46,12 @@ func archKernel(k Kernel) (microKernel, bool) {
 		if !hasAVX512() {
 			return microKernel{}, false
 		}
-		return microKernel{mr: 14, nr: 32, kc: 256, mc: 14 * 24, nc: 4096, tile: asmTile(kernel14x32AVX512)}, true
+		return microKernel{mr: 14, nr: 32, kc: 512, mc: 14 * 24, nc: 4096, tile: asmTile(kernel14x32AVX512)}, true
 	case AVX2:
 		if !hasAVX2() {
 			return microKernel{}, false
 		}
-		return microKernel{mr: 6, nr: 16, kc: 256, mc: 6 * 24, nc: 4096, tile: asmTile(kernel6x16AVX2)}, true
+		return microKernel{mr: 6, nr: 16, kc: 512, mc: 6 * 40, nc: 4096, tile: asmTile(kernel6x16AVX2)}, true
 	}
 	return microKernel{}, false
 }

@@ -20,14 +20,8 @@ func packA(dst []float32, transA bool, a []float32, lda, i0, mcur, p0, kcur, mr 
 			}
 			continue
 		}
-		// op(A)[i][p] = a[i*lda+p]: read each row contiguously and scatter it
-		// with stride mr.
-		for r := 0; r < rows; r++ {
-			src := a[(first+r)*lda+p0 : (first+r)*lda+p0+kcur]
-			for p, v := range src {
-				d[p*mr+r] = v
-			}
-		}
+		// op(A)[i][p] = a[i*lda+p]: transpose the rows into k steps.
+		transposeRows(d, mr, a[first*lda+p0:], lda, rows, kcur)
 		for r := rows; r < mr; r++ {
 			for p := 0; p < kcur; p++ {
 				d[p*mr+r] = 0
@@ -56,14 +50,9 @@ func packB(dst []float32, transB bool, b []float32, ldb, j0, ncur, p0, kcur, nr,
 			}
 			continue
 		}
-		// op(B)[p][j] = b[j*ldb+p]: read each row of B (a column of op(B))
-		// contiguously and scatter it with stride nr.
-		for cc := 0; cc < cols; cc++ {
-			src := b[(first+cc)*ldb+p0 : (first+cc)*ldb+p0+kcur]
-			for p, v := range src {
-				d[p*nr+cc] = v
-			}
-		}
+		// op(B)[p][j] = b[j*ldb+p]: transpose rows of B (columns of op(B))
+		// into k steps.
+		transposeRows(d, nr, b[first*ldb+p0:], ldb, cols, kcur)
 		for cc := cols; cc < nr; cc++ {
 			for p := 0; p < kcur; p++ {
 				d[p*nr+cc] = 0
