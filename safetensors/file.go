@@ -11,9 +11,20 @@
 // a single model.safetensors, or shards listed by model.safetensors.index.json
 // as transformers writes them.
 //
-// Every malformed file is an error that says what is wrong and, where there is
-// one, names the tensor; see parseHeader for the exact rules and the Err*
-// variables for the categories.
+// The reader follows the reference implementation's rules: the header length
+// is at most MaxHeaderSize and lies within the file; the header is UTF-8 JSON,
+// an object of one entry per tensor ({"dtype", "shape", "data_offsets"}; other
+// fields ignored) and an optional "__metadata__" string map, followed by
+// nothing but white space; every dtype is one the format defines (DTypes);
+// each tensor spans exactly the bytes its dtype and shape need; and the
+// tensors, sorted by offset, tile the data section exactly: the first begins
+// at 0, each begins where the previous one ends, the last ends at the end of
+// the file, so none overlap and no byte is left over. Stricter than the
+// reference, a name (tensor, field or metadata key) that appears twice is an
+// error, where the reference silently keeps one. Every malformed file is an
+// error that says what is wrong and names the file and, where there is one,
+// the tensor; errors.Is tells its category (ErrHeaderLength, ErrJSON,
+// ErrDType, ErrDuplicate, ErrOffsets, ErrSize).
 package safetensors
 
 import (
@@ -35,8 +46,11 @@ type File struct {
 }
 
 // Open opens and validates the safetensors file at path. The file is mapped
-// into memory read-only where the platform allows it, and read into memory
-// otherwise. Close it when done.
+// into memory read-only where the platform allows it (Linux, macOS, the BSDs),
+// and read into memory otherwise or when the mapping fails. Only the header is
+// parsed up front; a tensor's pages are read when it is used. The file must
+// not be rewritten in place or truncated while it is open (Write never does
+// either: it replaces a file by renaming). Close it when done.
 func Open(path string) (*File, error) {
 	f, err := os.Open(path)
 	if err != nil {

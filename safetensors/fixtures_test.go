@@ -161,7 +161,6 @@ func TestEveryFixtureFileOpensAndRoundTrips(t *testing.T) {
 	t.Logf("%d safetensors files (%d model.safetensors) under %s", len(paths), models, dir)
 }
 
-
 // Values of the git model copied into testdata (always that copy: other
 // fixture sets hold other numbers), read with Python's struct module from the
 // same bytes (an independent reader), checked through the engine bridge.

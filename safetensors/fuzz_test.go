@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"maps"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -79,6 +81,30 @@ func FuzzParse(f *testing.F) {
 			b, _ := q.Bytes(want.Name)
 			if info.DType != want.DType || !slices.Equal(info.Shape, want.Shape) || !bytes.Equal(b, want.Data) {
 				t.Fatalf("tensor %q changed in the round trip", want.Name)
+			}
+		}
+	})
+}
+
+// FuzzParseIndex feeds arbitrary bytes to the index-file parser: it must
+// never panic, every rejection must carry a category, and every shard name it
+// accepts must be a plain file name inside the folder.
+func FuzzParseIndex(f *testing.F) {
+	f.Add([]byte(`{"metadata": {"total_size": 24}, "weight_map": {"a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors"}}`))
+	f.Add([]byte(`{"weight_map": {"a": "../x.safetensors"}}`))
+	f.Add([]byte(`{"weight_map": {"a": "s", "a": "t"}}`))
+	f.Add([]byte(`{"weight_map": null}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		wm, err := parseIndex(data)
+		if err != nil {
+			if !errors.Is(err, ErrJSON) && !errors.Is(err, ErrDuplicate) && !errors.Is(err, ErrIndex) {
+				t.Fatalf("error of no category: %v", err)
+			}
+			return
+		}
+		for name, shard := range wm {
+			if shard == "" || filepath.Base(shard) != shard || shard == ".." || shard == "." || strings.ContainsAny(shard, `/\`) {
+				t.Fatalf("tensor %q: accepted shard name %q", name, shard)
 			}
 		}
 	})

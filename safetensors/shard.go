@@ -227,7 +227,8 @@ func (c *Checkpoint) Close() error {
 // is first written to a temporary name and synced; only when all are complete
 // are they renamed into place, the index last; then files of an earlier save
 // that the new one does not use (model.safetensors, the index, model-*-of-*
-// shards) are removed.
+// shards) are removed. A failure before the renames leaves the folder as it
+// was; each file is replaced atomically, though not the set as a whole.
 func WriteSharded(dir string, tensors []Tensor, metadata map[string]string, maxShardBytes int64) error {
 	seen := map[string]bool{}
 	for _, t := range tensors {
