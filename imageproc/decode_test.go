@@ -134,7 +134,7 @@ func TestDecodeWebPLimitedRange(t *testing.T) {
 }
 
 // encodePNG encodes img and inserts extra chunks right after IHDR.
-func encodePNG(t *testing.T, img image.Image, extra ...[]byte) []byte {
+func encodePNG(t testing.TB, img image.Image, extra ...[]byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {

@@ -76,43 +76,76 @@ func (p Processor) resizeTarget(w, h int) (int, int) {
 	return w, h
 }
 
-// Resize returns img resized and cropped by p, still in 8 bits: the image
-// right before rescaling.
-func (p Processor) Resize(img *RGB8) (*RGB8, error) {
+// target validates img and p and returns the size img is resized to.
+func (p Processor) target(img *RGB8) (int, int, error) {
 	if err := img.validate(); err != nil {
-		return nil, fmt.Errorf("preprocess: %w", err)
+		return 0, 0, fmt.Errorf("preprocess: %w", err)
 	}
 	if p.ShortestEdge < 0 || p.Width < 0 || p.Height < 0 || p.CropWidth < 0 || p.CropHeight < 0 {
-		return nil, fmt.Errorf("preprocess: negative size in processor settings %+v", p)
+		return 0, 0, fmt.Errorf("preprocess: negative size in processor settings %+v", p)
 	}
 	w, h := p.resizeTarget(img.W, img.H)
 	if w <= 0 || h <= 0 {
-		return nil, fmt.Errorf("preprocess: image %dx%d resizes to empty %dx%d", img.W, img.H, w, h)
+		return 0, 0, fmt.Errorf("preprocess: image %dx%d resizes to empty %dx%d", img.W, img.H, w, h)
 	}
+	return w, h, nil
+}
+
+// Resize returns img resized and cropped by p, still in 8 bits: the image
+// right before rescaling.
+func (p Processor) Resize(img *RGB8) (*RGB8, error) {
+	w, h, err := p.target(img)
+	if err != nil {
+		return nil, err
+	}
+	planes, err := p.resizePlanes(img, w, h)
+	if err != nil {
+		return nil, err
+	}
+	out := NewRGB8(planes[0].w, planes[0].h)
+	for c, pl := range planes {
+		for i, v := range pl.pix {
+			out.Pix[3*i+c] = v
+		}
+	}
+	return out, nil
+}
+
+// resizePlanes resizes img to w x h and applies p's crop, per channel.
+func (p Processor) resizePlanes(img *RGB8, w, h int) ([3]*plane, error) {
 	if p.CropWidth <= 0 || p.CropHeight <= 0 {
-		return ResizeBicubic(img, w, h)
+		return resizePlanes(img, w, h, 0, 0, w, h)
 	}
 	// A crop that fits inside the resized image only needs the pixels it
 	// keeps; a larger one pads, and is done on the full resize.
 	top, left := floorDiv(h-p.CropHeight, 2), floorDiv(w-p.CropWidth, 2)
 	if top >= 0 && left >= 0 {
-		return resizeWindow(img, w, h, left, top, p.CropWidth, p.CropHeight)
+		return resizePlanes(img, w, h, left, top, p.CropWidth, p.CropHeight)
 	}
 	full, err := ResizeBicubic(img, w, h)
 	if err != nil {
-		return nil, err
+		return [3]*plane{}, err
 	}
-	return CenterCrop(full, p.CropWidth, p.CropHeight), nil
+	c := CenterCrop(full, p.CropWidth, p.CropHeight)
+	return [3]*plane{
+		channelWindow(c, 0, 0, 0, c.W, c.H),
+		channelWindow(c, 1, 0, 0, c.W, c.H),
+		channelWindow(c, 2, 0, 0, c.W, c.H),
+	}, nil
 }
 
 // Preprocess resizes, crops, rescales and normalises img into a [3,H,W]
 // float32 image.
 func (p Processor) Preprocess(img *RGB8) (CHW, error) {
-	r, err := p.Resize(img)
+	w, h, err := p.target(img)
 	if err != nil {
 		return CHW{}, err
 	}
-	return p.toCHW(r), nil
+	planes, err := p.resizePlanes(img, w, h)
+	if err != nil {
+		return CHW{}, err
+	}
+	return p.toCHW(planes), nil
 }
 
 // PreprocessFile decodes the image file at path and preprocesses it. Errors
@@ -143,30 +176,29 @@ func (p Processor) PreprocessBytes(data []byte, name string) (CHW, error) {
 	return out, nil
 }
 
-// toCHW rescales and normalises an 8-bit image into CHW float32. Each
+// toCHW rescales and normalises three 8-bit planes into CHW float32. Each
 // channel has only 256 possible results, so they come from a table built
 // with transformers' exact arithmetic: float32(v * factor) in float64, then
 // (x - mean) / std in float32.
-func (p Processor) toCHW(m *RGB8) CHW {
-	var lut [3][256]float32
-	for c := 0; c < 3; c++ {
+func (p Processor) toCHW(planes [3]*plane) CHW {
+	pw, ph := planes[0].w, planes[0].h
+	n := pw * ph
+	out := CHW{C: 3, H: ph, W: pw, Data: make([]float32, 3*n)}
+	for c, pl := range planes {
+		var lut [256]float32
 		mean, std := float32(p.Mean[c]), float32(p.Std[c])
-		for v := 0; v < 256; v++ {
+		for v := range lut {
 			x := float32(float64(v) * p.RescaleFactor)
 			if p.Normalize {
 				x = float32(x-mean) / std
 			}
-			lut[c][v] = x
+			lut[v] = x
 		}
-	}
-	n := m.W * m.H
-	out := CHW{C: 3, H: m.H, W: m.W, Data: make([]float32, 3*n)}
-	r, g, b := out.Data[:n], out.Data[n:2*n], out.Data[2*n:]
-	for i := 0; i < n; i++ {
-		px := m.Pix[3*i : 3*i+3 : 3*i+3]
-		r[i] = lut[0][px[0]]
-		g[i] = lut[1][px[1]]
-		b[i] = lut[2][px[2]]
+		dst := out.Data[c*n : (c+1)*n]
+		src := pl.pix[:len(dst)]
+		for i, v := range src {
+			dst[i] = lut[v]
+		}
 	}
 	return out
 }

@@ -55,8 +55,10 @@ type coeffs struct {
 
 // precomputeCoeffs mirrors Pillow's precompute_coeffs followed by
 // normalize_coeffs_8bpc for resampling inSize pixels to outSize pixels over
-// the whole input (Pillow's box from 0 to inSize).
-func precomputeCoeffs(inSize, outSize int) coeffs {
+// the whole input (Pillow's box from 0 to inSize). Only the count output
+// positions from first on are computed (entry i is output first+i), so that
+// a crop of a huge resize costs only what it keeps.
+func precomputeCoeffs(inSize, outSize, first, count int) coeffs {
 	// Pillow computes in1-in0 in float32; both are exact integers here.
 	scale := float64(inSize) / float64(outSize)
 	filterscale := scale
@@ -67,13 +69,14 @@ func precomputeCoeffs(inSize, outSize int) coeffs {
 	ksize := int(math.Ceil(support))*2 + 1
 	c := coeffs{
 		ksize: ksize,
-		start: make([]int, outSize),
-		n:     make([]int, outSize),
-		k:     make([]int32, outSize*ksize),
+		start: make([]int, count),
+		n:     make([]int, count),
+		k:     make([]int32, count*ksize),
 	}
 	w := make([]float64, ksize)
 	ss := 1.0 / filterscale
-	for xx := 0; xx < outSize; xx++ {
+	for i := 0; i < count; i++ {
+		xx := first + i
 		center := float64(float64(xx)+0.5) * scale
 		xmin := int(center - support + 0.5)
 		if xmin < 0 {
@@ -93,7 +96,7 @@ func precomputeCoeffs(inSize, outSize int) coeffs {
 			w[x] = v
 			ww += v
 		}
-		k := c.k[xx*ksize : xx*ksize+ksize]
+		k := c.k[i*ksize : i*ksize+ksize]
 		for x := 0; x < xmax; x++ {
 			v := w[x]
 			if ww != 0 {
@@ -105,8 +108,8 @@ func precomputeCoeffs(inSize, outSize int) coeffs {
 				k[x] = int32(0.5 + float64(v*(1<<precisionBits)))
 			}
 		}
-		c.start[xx] = xmin
-		c.n[xx] = xmax
+		c.start[i] = xmin
+		c.n[i] = xmax
 	}
 	return c
 }
@@ -135,14 +138,40 @@ func ResizeBicubic(src *RGB8, w, h int) (*RGB8, error) {
 // values the full resize would have there; computing only the window saves
 // the work a later crop would throw away.
 func resizeWindow(src *RGB8, w, h, x0, y0, cw, ch int) (*RGB8, error) {
+	planes, err := resizePlanes(src, w, h, x0, y0, cw, ch)
+	if err != nil {
+		return nil, err
+	}
+	out := NewRGB8(cw, ch)
+	for c, p := range planes {
+		for i, v := range p.pix {
+			out.Pix[3*i+c] = v
+		}
+	}
+	return out, nil
+}
+
+// plane is one 8-bit channel of an image, row-major.
+type plane struct {
+	w, h int
+	pix  []uint8
+}
+
+// resizePlanes is resizeWindow returning the three channels as separate
+// planes. Pillow resamples every channel independently with the same
+// integer arithmetic, so working per channel gives the same bytes; when all
+// three channels of src are equal (a grayscale picture) only one is
+// resampled and the three returned planes are the same one.
+func resizePlanes(src *RGB8, w, h, x0, y0, cw, ch int) ([3]*plane, error) {
+	var none [3]*plane
 	if err := src.validate(); err != nil {
-		return nil, fmt.Errorf("resize: %w", err)
+		return none, fmt.Errorf("resize: %w", err)
 	}
 	if w <= 0 || h <= 0 {
-		return nil, fmt.Errorf("resize %dx%d to %dx%d: target must be positive", src.W, src.H, w, h)
+		return none, fmt.Errorf("resize %dx%d to %dx%d: target must be positive", src.W, src.H, w, h)
 	}
 	if x0 < 0 || y0 < 0 || cw <= 0 || ch <= 0 || x0+cw > w || y0+ch > h {
-		return nil, fmt.Errorf("resize: window %d,%d %dx%d outside %dx%d", x0, y0, cw, ch, w, h)
+		return none, fmt.Errorf("resize: window %d,%d %dx%d outside %dx%d", x0, y0, cw, ch, w, h)
 	}
 	needH := w != src.W
 	needV := h != src.H
@@ -152,81 +181,121 @@ func resizeWindow(src *RGB8, w, h, x0, y0, cw, ch int) (*RGB8, error) {
 	var vc coeffs
 	rowFirst, rowLast := y0, y0+ch
 	if needV {
-		vc = precomputeCoeffs(src.H, h)
-		rowFirst = vc.start[y0]
-		rowLast = vc.start[y0+ch-1] + vc.n[y0+ch-1]
+		vc = precomputeCoeffs(src.H, h, y0, ch)
+		rowFirst = vc.start[0]
+		rowLast = vc.start[ch-1] + vc.n[ch-1]
 	}
-
-	// Horizontal pass over the needed rows only.
-	tmp := &RGB8{W: cw, H: rowLast - rowFirst}
+	var hc coeffs
 	if needH {
-		hc := precomputeCoeffs(src.W, w)
-		tmp.Pix = make([]uint8, 3*tmp.W*tmp.H)
-		resampleHorizontal(tmp, src, rowFirst, hc, x0)
-	} else {
-		tmp.Pix = make([]uint8, 3*tmp.W*tmp.H)
-		for y := 0; y < tmp.H; y++ {
-			s := src.Pix[3*((rowFirst+y)*src.W+x0):]
-			copy(tmp.Pix[3*y*cw:3*(y+1)*cw], s[:3*cw])
+		hc = precomputeCoeffs(src.W, w, x0, cw)
+	}
+	channels := 3
+	if isGray(src) {
+		channels = 1
+	}
+	var out [3]*plane
+	for c := 0; c < channels; c++ {
+		var tmp *plane
+		if needH {
+			tmp = resampleHorizontal(src, c, rowFirst, rowLast-rowFirst, hc)
+		} else {
+			tmp = channelWindow(src, c, x0, rowFirst, cw, rowLast-rowFirst)
 		}
+		if needV {
+			tmp = resampleVertical(tmp, rowFirst, vc)
+		}
+		out[c] = tmp
 	}
-	if !needV {
-		return tmp, nil
+	if channels == 1 {
+		out[1], out[2] = out[0], out[0]
 	}
-	out := NewRGB8(cw, ch)
-	resampleVertical(out, tmp, rowFirst, vc, y0)
 	return out, nil
 }
 
-// resampleHorizontal fills dst (dst.H rows starting at source row rowOffset,
-// output columns starting at colOffset) with Pillow's horizontal pass.
-func resampleHorizontal(dst, src *RGB8, rowOffset int, c coeffs, colOffset int) {
-	const half = int32(1) << (precisionBits - 1)
-	for y := 0; y < dst.H; y++ {
-		srow := src.Pix[3*(rowOffset+y)*src.W : 3*(rowOffset+y+1)*src.W]
-		drow := dst.Pix[3*y*dst.W : 3*(y+1)*dst.W]
-		for xx := 0; xx < dst.W; xx++ {
-			ox := xx + colOffset
-			n := c.n[ox]
-			k := c.k[ox*c.ksize : ox*c.ksize+n]
-			seg := srow[3*c.start[ox] : 3*(c.start[ox]+n)]
-			s0, s1, s2 := half, half, half
-			for i, kv := range k {
-				p := seg[3*i : 3*i+3 : 3*i+3]
-				s0 += int32(p[0]) * kv
-				s1 += int32(p[1]) * kv
-				s2 += int32(p[2]) * kv
-			}
-			d := drow[3*xx : 3*xx+3 : 3*xx+3]
-			d[0], d[1], d[2] = clip8(s0), clip8(s1), clip8(s2)
+// isGray reports whether every pixel of m has equal red, green and blue.
+func isGray(m *RGB8) bool {
+	p := m.Pix
+	for i := 0; i+2 < len(p); i += 3 {
+		if p[i] != p[i+1] || p[i] != p[i+2] {
+			return false
 		}
 	}
+	return true
 }
 
-// resampleVertical fills dst (output rows starting at rowOut) with Pillow's
-// vertical pass over src, whose first row is source row rowOffset.
-func resampleVertical(dst, src *RGB8, rowOffset int, c coeffs, rowOut int) {
+// channelWindow copies channel c of the w x h window at (x0, y0) of m.
+func channelWindow(m *RGB8, c, x0, y0, w, h int) *plane {
+	out := &plane{w: w, h: h, pix: make([]uint8, w*h)}
+	for y := 0; y < h; y++ {
+		row := m.Pix[3*((y0+y)*m.W+x0)+c:]
+		d := out.pix[y*w : (y+1)*w]
+		for x := range d {
+			d[x] = row[3*x]
+		}
+	}
+	return out
+}
+
+// resampleHorizontal runs Pillow's horizontal pass over channel c of rows
+// [rowFirst, rowFirst+rows) of src; output column i uses coefficients i.
+func resampleHorizontal(src *RGB8, c, rowFirst, rows int, co coeffs) *plane {
 	const half = int32(1) << (precisionBits - 1)
+	w := len(co.n)
+	out := &plane{w: w, h: rows, pix: make([]uint8, w*rows)}
 	stride := 3 * src.W
-	acc := make([]int32, stride)
-	for yy := 0; yy < dst.H; yy++ {
-		oy := yy + rowOut
-		n := c.n[oy]
-		k := c.k[oy*c.ksize : oy*c.ksize+n]
-		first := c.start[oy] - rowOffset
+	for y := 0; y < rows; y++ {
+		srow := src.Pix[(rowFirst+y)*stride+c : (rowFirst+y+1)*stride]
+		drow := out.pix[y*w : (y+1)*w]
+		for xx := range drow {
+			n := co.n[xx]
+			k := co.k[xx*co.ksize : xx*co.ksize+n]
+			seg := srow[3*co.start[xx]:]
+			s := half
+			for i, kv := range k {
+				s += int32(seg[3*i]) * kv
+			}
+			drow[xx] = clip8(s)
+		}
+	}
+	return out
+}
+
+// resampleVertical runs Pillow's vertical pass over src, whose first row is
+// source row rowOffset; output row i uses coefficients i. Integer sums do
+// not depend on the order of their terms, so taps are added two at a time.
+func resampleVertical(src *plane, rowOffset int, co coeffs) *plane {
+	const half = int32(1) << (precisionBits - 1)
+	w := src.w
+	out := &plane{w: w, h: len(co.n), pix: make([]uint8, w*len(co.n))}
+	acc := make([]int32, w)
+	for yy := range out.h {
+		k := co.k[yy*co.ksize : yy*co.ksize+co.n[yy]]
+		first := co.start[yy] - rowOffset
 		for i := range acc {
 			acc[i] = half
 		}
-		for j, kv := range k {
-			row := src.Pix[(first+j)*stride : (first+j+1)*stride]
-			row = row[:len(acc)]
-			for i, p := range row {
-				acc[i] += int32(p) * kv
+		j := 0
+		for ; j+1 < len(k); j += 2 {
+			k0, k1 := k[j], k[j+1]
+			r0 := src.pix[(first+j)*w : (first+j+1)*w]
+			r1 := src.pix[(first+j+1)*w : (first+j+2)*w]
+			r0, r1 = r0[:len(acc)], r1[:len(acc)]
+			for i := range acc {
+				acc[i] += int32(r0[i])*k0 + int32(r1[i])*k1
 			}
 		}
-		drow := dst.Pix[yy*stride : (yy+1)*stride]
+		if j < len(k) {
+			k0 := k[j]
+			r0 := src.pix[(first+j)*w : (first+j+1)*w]
+			r0 = r0[:len(acc)]
+			for i := range acc {
+				acc[i] += int32(r0[i]) * k0
+			}
+		}
+		drow := out.pix[yy*w : (yy+1)*w]
 		for i, v := range acc {
 			drow[i] = clip8(v)
 		}
 	}
+	return out
 }
