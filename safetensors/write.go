@@ -33,7 +33,7 @@ type Tensor struct {
 // a repeated or non-UTF-8 name, the name "__metadata__", an unknown
 // dtype, data of the wrong length, and a header over MaxHeaderSize.
 func Encode(w io.Writer, tensors []Tensor, metadata map[string]string) error {
-	hdr, order, err := encodeHeader(tensors, metadata)
+	hdr, order, err := encodeHeader(tensors, metadata, MaxHeaderSize)
 	if err != nil {
 		return err
 	}
@@ -108,9 +108,9 @@ func commit(tmp, path string) error {
 	return nil
 }
 
-// encodeHeader checks the tensors and builds the padded header JSON; it also
-// returns the tensors in data order.
-func encodeHeader(tensors []Tensor, metadata map[string]string) ([]byte, []Tensor, error) {
+// encodeHeader checks the tensors and builds the padded header JSON, at most
+// limit bytes; it also returns the tensors in data order.
+func encodeHeader(tensors []Tensor, metadata map[string]string, limit int) ([]byte, []Tensor, error) {
 	seen := make(map[string]bool, len(tensors))
 	for _, t := range tensors {
 		switch {
@@ -184,8 +184,8 @@ func encodeHeader(tensors []Tensor, metadata map[string]string) ([]byte, []Tenso
 	for len(hdr)%8 != 0 {
 		hdr = append(hdr, ' ')
 	}
-	if len(hdr) > MaxHeaderSize {
-		return nil, nil, errorf(ErrHeaderLength, "safetensors: header would be %d bytes, over the limit of %d", len(hdr), MaxHeaderSize)
+	if len(hdr) > limit {
+		return nil, nil, errorf(ErrHeaderLength, "safetensors: header would be %d bytes, over the limit of %d", len(hdr), limit)
 	}
 	return hdr, order, nil
 }

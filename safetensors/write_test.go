@@ -284,3 +284,17 @@ func TestOpenMapsAndCloses(t *testing.T) {
 		t.Errorf("Open(truncated) = %v, want an offsets error naming the file and tensor b", err)
 	}
 }
+
+// The writer refuses a header over the limit (MaxHeaderSize in Encode; a
+// small limit here, to keep the test small).
+func TestEncodeHeaderLimit(t *testing.T) {
+	ts := []Tensor{{Name: "x", DType: U8, Shape: []int{1}, Data: []byte{1}}}
+	hdr, _, err := encodeHeader(ts, nil, 64)
+	if err != nil || len(hdr) != 56 {
+		t.Fatalf("56-byte header under a 64-byte limit: %d bytes, %v", len(hdr), err)
+	}
+	_, _, err = encodeHeader(ts, map[string]string{"k": "v"}, 64)
+	if !errors.Is(err, ErrHeaderLength) || !strings.Contains(err.Error(), "over the limit of 64") {
+		t.Errorf("header over the limit: %v", err)
+	}
+}
