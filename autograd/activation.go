@@ -1,0 +1,129 @@
+package autograd
+
+import (
+	"math"
+
+	"radcap/tensor"
+)
+
+// The GELU family. Each kernel computes in float64 per element (so float32
+// and float64 agree to float32 rounding) over contiguous slices, and is
+// split across goroutines for large tensors.
+
+// geluKind selects one of the GELU variants.
+type geluKind uint8
+
+const (
+	geluErf   geluKind = iota // exact: 0.5·x·(1 + erf(x/√2))
+	geluTanh                  // tanh approximation ("gelu_new", "gelu_pytorch_tanh")
+	geluQuick                 // CLIP's quick_gelu: x·σ(1.702·x)
+)
+
+const (
+	invSqrt2    = 0.70710678118654752440 // 1/√2
+	invSqrt2Pi  = 0.39894228040143267794 // 1/√(2π)
+	sqrt2OverPi = 0.79788456080286535588 // √(2/π)
+	geluCoef    = 0.044715
+	quickCoef   = 1.702
+)
+
+// geluForward writes y = gelu(x) for the chosen kind.
+//
+//	erf:   y = ½x(1 + erf(x/√2))
+//	tanh:  y = ½x(1 + tanh u),  u = √(2/π)(x + 0.044715x³)
+//	quick: y = x σ(1.702x)
+func geluForward[T float](kind geluKind, x, y []T) {
+	parallelFor(len(x), 20, func(lo, hi int) {
+		x, y := x[lo:hi], y[lo:hi]
+		switch kind {
+		case geluErf:
+			for i, v := range x {
+				f := float64(v)
+				y[i] = T(0.5 * f * (1 + math.Erf(f*invSqrt2)))
+			}
+		case geluTanh:
+			for i, v := range x {
+				f := float64(v)
+				y[i] = T(0.5 * f * (1 + math.Tanh(sqrt2OverPi*(f+geluCoef*f*f*f))))
+			}
+		case geluQuick:
+			for i, v := range x {
+				f := float64(v)
+				y[i] = T(f * sigmoid(quickCoef*f))
+			}
+		}
+	})
+}
+
+// geluBackward writes dx = g · dy/dx.
+//
+//	erf:   dy/dx = ½(1 + erf(x/√2)) + x φ(x),  φ(x) = e^(−x²/2)/√(2π)
+//	tanh:  dy/dx = ½(1 + t) + ½x(1 − t²) √(2/π)(1 + 3·0.044715x²),  t = tanh u
+//	quick: dy/dx = s + 1.702 x s(1 − s),  s = σ(1.702x)
+func geluBackward[T float](kind geluKind, g, x, dx []T) {
+	parallelFor(len(x), 25, func(lo, hi int) {
+		g, x, dx := g[lo:hi], x[lo:hi], dx[lo:hi]
+		switch kind {
+		case geluErf:
+			for i, v := range x {
+				f := float64(v)
+				d := 0.5*(1+math.Erf(f*invSqrt2)) + f*invSqrt2Pi*math.Exp(-0.5*f*f)
+				dx[i] = T(float64(g[i]) * d)
+			}
+		case geluTanh:
+			for i, v := range x {
+				f := float64(v)
+				t := math.Tanh(sqrt2OverPi * (f + geluCoef*f*f*f))
+				d := 0.5*(1+t) + 0.5*f*(1-t*t)*sqrt2OverPi*(1+3*geluCoef*f*f)
+				dx[i] = T(float64(g[i]) * d)
+			}
+		case geluQuick:
+			for i, v := range x {
+				f := float64(v)
+				s := sigmoid(quickCoef * f)
+				dx[i] = T(float64(g[i]) * (s + quickCoef*f*s*(1-s)))
+			}
+		}
+	})
+}
+
+// sigmoid is 1/(1+e⁻ˣ) without overflow.
+func sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
+
+// gelu records one GELU variant.
+func gelu(op string, kind geluKind, a *Var) *Var {
+	x := contig(a.Value)
+	f32 := isF32(op, x)
+	y := tensor.Zeros(x.DType(), x.Shape()...)
+	if f32 {
+		geluForward(kind, data[float32](x), data[float32](y))
+	} else {
+		geluForward(kind, data[float64](x), data[float64](y))
+	}
+	return record(op, y, false, func(g *tensor.Tensor) []*tensor.Tensor {
+		g = contig(g)
+		dx := tensor.Zeros(x.DType(), x.Shape()...)
+		if f32 {
+			geluBackward(kind, data[float32](g), data[float32](x), data[float32](dx))
+		} else {
+			geluBackward(kind, data[float64](g), data[float64](x), data[float64](dx))
+		}
+		return []*tensor.Tensor{dx}
+	}, a)
+}
+
+// GELU returns the exact GELU, ½x(1 + erf(x/√2)): F.gelu(x), BERT's "gelu".
+func GELU(a *Var) *Var { return gelu("GELU", geluErf, a) }
+
+// GELUTanh returns the tanh approximation ½x(1 + tanh(√(2/π)(x + 0.044715x³))):
+// F.gelu(x, approximate="tanh"), Hugging Face's "gelu_new".
+func GELUTanh(a *Var) *Var { return gelu("GELUTanh", geluTanh, a) }
+
+// QuickGELU returns x·σ(1.702x), CLIP's (and so GIT's vision tower's) "quick_gelu".
+func QuickGELU(a *Var) *Var { return gelu("QuickGELU", geluQuick, a) }

@@ -1,0 +1,150 @@
+package autograd
+
+import (
+	"fmt"
+	"math"
+
+	"radcap/tensor"
+)
+
+// ScaledDotProductAttention is attention as one fused op, the counterpart
+// of F.scaled_dot_product_attention(q, k, v, attn_mask, is_causal=causal,
+// scale=scale):
+//
+//	S = scale · q kᵀ + mask      [..., Tq, Tk]
+//	S_ij = −∞ where causal and j > i (the top-left aligned triangle, as PyTorch)
+//	P = softmax(S) over the last dim
+//	O = P v                      [..., Tq, Dv]
+//
+// q is [..., Tq, D], k [..., Tk, D], v [..., Tk, Dv] (usually
+// [B, heads, T, head_dim]); batch dims broadcast. mask is nil or an
+// additive constant (no gradient) of q's dtype broadcastable to
+// [..., Tq, Tk]: 0 to keep, a large negative number or −Inf to drop — a
+// padding mask [B, 1, 1, Tk], a causal or GIT-style mask [B, 1, Tq, Tk].
+// scale 0 means 1/√D. A row whose keys are all masked to −Inf gets zero
+// weights (an output of 0) rather than NaN. The products run through
+// tensor.MatMul; P (O(batch·Tq·Tk) memory) is kept for the backward:
+//
+//	dV = Pᵀ g,  dP = g vᵀ,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),
+//	dQ = scale · dS k,  dK = scale · dSᵀ q
+func ScaledDotProductAttention(q, k, v *Var, mask *tensor.Tensor, causal bool, scale float64) *Var {
+	qv, kv, vv := q.Value, k.Value, v.Value
+	sameDType("ScaledDotProductAttention", qv, kv, vv)
+	f32 := isF32("ScaledDotProductAttention", qv)
+	if qv.Rank() < 2 || kv.Rank() < 2 || vv.Rank() < 2 || qv.Dim(-1) != kv.Dim(-1) || kv.Dim(-2) != vv.Dim(-2) {
+		panic(fmt.Sprintf("autograd.ScaledDotProductAttention: q %v, k %v, v %v (want [..., Tq, D], [..., Tk, D], [..., Tk, Dv])",
+			qv.Shape(), kv.Shape(), vv.Shape()))
+	}
+	if scale == 0 {
+		scale = 1 / math.Sqrt(float64(qv.Dim(-1)))
+	}
+	tq, tk := qv.Dim(-2), kv.Dim(-2)
+	p := tensor.MatMul(qv, kv, false, true) // q kᵀ, fresh and contiguous
+	if f32 {
+		scaleInPlace(data[float32](p), scale)
+	} else {
+		scaleInPlace(data[float64](p), scale)
+	}
+	if mask != nil {
+		if mask.DType() != p.DType() {
+			mask = mask.To(p.DType())
+		}
+		sh, err := tensor.BroadcastShapes(p.Shape(), mask.Shape())
+		if err != nil || !sameShape(sh, p.Shape()) {
+			panic(fmt.Sprintf("autograd.ScaledDotProductAttention: mask %v does not broadcast to the scores %v", mask.Shape(), p.Shape()))
+		}
+		tensor.AddInto(p, mask)
+	}
+	if tk > 0 {
+		if f32 {
+			attnSoftmax(data[float32](p), tq, tk, causal)
+		} else {
+			attnSoftmax(data[float64](p), tq, tk, causal)
+		}
+	}
+	out := tensor.MatMul(p, vv, false, false)
+	return record("ScaledDotProductAttention", out, false, func(g *tensor.Tensor) []*tensor.Tensor {
+		var dq, dk, dv *tensor.Tensor
+		if v.RequiresGrad {
+			dv = unbroadcast(tensor.MatMul(p, g, true, false), vv.Shape())
+		}
+		if q.RequiresGrad || k.RequiresGrad {
+			ds := tensor.MatMul(g, vv, false, true) // dP, becomes dS in place
+			if tk > 0 {
+				if f32 {
+					attnSoftmaxBack(data[float32](ds), data[float32](p), tk, scale)
+				} else {
+					attnSoftmaxBack(data[float64](ds), data[float64](p), tk, scale)
+				}
+			}
+			if q.RequiresGrad {
+				dq = unbroadcast(tensor.MatMul(ds, kv, false, false), qv.Shape())
+			}
+			if k.RequiresGrad {
+				dk = unbroadcast(tensor.MatMul(ds, qv, true, false), kv.Shape())
+			}
+		}
+		return []*tensor.Tensor{dq, dk, dv}
+	}, q, k, v)
+}
+
+// scaleInPlace multiplies x by s.
+func scaleInPlace[T float](x []T, s float64) {
+	parallelFor(len(x), 1, func(lo, hi int) {
+		st := T(s)
+		for i := lo; i < hi; i++ {
+			x[i] *= st
+		}
+	})
+}
+
+// attnSoftmax replaces each row of the scores s ([rows, tk], row r being
+// query r mod tq) by its softmax, treating keys j > i as −∞ when causal.
+// A row with no finite score becomes all zeros.
+func attnSoftmax[T float](s []T, tq, tk int, causal bool) {
+	parallelFor(len(s)/tk, tk*8, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			row := s[r*tk : (r+1)*tk]
+			n := tk
+			if causal {
+				n = min(r%tq+1, tk)
+				clear(row[n:])
+			}
+			m := math.Inf(-1)
+			for _, v := range row[:n] {
+				m = max(m, float64(v))
+			}
+			if math.IsInf(m, -1) {
+				clear(row)
+				continue
+			}
+			sum := 0.0
+			for i, v := range row[:n] {
+				e := math.Exp(float64(v) - m)
+				row[i] = T(e)
+				sum += e
+			}
+			inv := 1 / sum
+			for i := range row[:n] {
+				row[i] = T(float64(row[i]) * inv)
+			}
+		}
+	})
+}
+
+// attnSoftmaxBack turns dP into dS = scale · P ⊙ (dP − rowsum(dP ⊙ P)) in
+// place, row by row (the scale is the chain rule through S = scale·q kᵀ).
+func attnSoftmaxBack[T float](dp, p []T, tk int, scale float64) {
+	parallelFor(len(p)/tk, tk*4, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			d, pr := dp[r*tk:(r+1)*tk], p[r*tk:(r+1)*tk]
+			dot := 0.0
+			for i := range pr {
+				dot += float64(d[i]) * float64(pr[i])
+			}
+			for i := range d {
+				d[i] = T(scale * float64(pr[i]) * (float64(d[i]) - dot))
+			}
+		}
+	})
+}
