@@ -25,6 +25,9 @@ func transpose4Rows(dst []float32, ldd int, src []float32, lds int, n int) {
 // works in groups of four rows; when rows is not a multiple of four the last
 // group overlaps the one before and rewrites a few values with themselves.
 func transposeRows(dst []float32, ldd int, src []float32, lds int, rows, n int) {
+	if n <= 0 {
+		return
+	}
 	if rows < 4 {
 		for r := 0; r < rows; r++ {
 			row := src[r*lds : r*lds+n]
