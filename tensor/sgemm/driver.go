@@ -1,6 +1,9 @@
 package sgemm
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // bufPool recycles packing buffers between calls, so that a steady stream
 // of products does not allocate. It holds *[]float32.
@@ -36,6 +39,14 @@ type gemm struct {
 // run computes the product with mk on up to threads goroutines. The
 // arguments have been checked by Config.Sgemm, and m, n, k and alpha are
 // non-zero.
+//
+// The loops are those of BLIS: over panels of nc columns (jc), blocks of kc
+// (pc), chunks of at most mc rows (ic), then B slivers (jr) and A slivers
+// (ir) in macroKernel. For each (jc, pc) the goroutines first pack the B
+// panel together, then share the (row chunk, column segment) pieces of C,
+// each taking the next piece from a counter, so a goroutine slowed by
+// other work on its core takes fewer pieces instead of holding the others
+// up at the barrier.
 func run(mk microKernel, threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	g := &gemm{mk: mk, transA: transA, transB: transB, m: m, n: n, k: k,
 		alpha: alpha, beta: beta, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc}
@@ -49,47 +60,59 @@ func run(mk microKernel, threads int, transA, transB bool, m, n, k int, alpha fl
 	kc := evenBlock(k, mk.kc, 1)
 	nc := evenBlock(n, mk.nc, nr)
 	mSl := ceilDiv(m, mr)
-	tm, tn := splitThreads(threads, mSl, ceilDiv(min(n, nc), nr))
-	threads = tm * tn
+	// Row chunks: at most mc rows each, and a multiple of threads of them
+	// so that equal goroutines finish together.
+	rowChunks := ceilDiv(mSl, mk.mc/mr)
+	if threads > 1 {
+		rowChunks = min(mSl, roundUp(rowChunks, threads))
+	}
 
 	bBuf := getBuf(kc * roundUp(nc, nr))
 	defer putBuf(bBuf)
 	aBufs := make([]*[]float32, threads)
-	tmps := make([][]float32, threads)
 	for t := range aBufs {
 		aBufs[t] = getBuf(mk.mc*kc + mr*nr)
 		defer putBuf(aBufs[t])
-		tmps[t] = (*aBufs[t])[mk.mc*kc:]
 	}
 
 	for jc := 0; jc < n; jc += nc {
 		ncur := min(nc, n-jc)
 		nSl := ceilDiv(ncur, nr)
+		// With fewer row chunks than two per goroutine (few rows), also cut
+		// the panel's columns into segments of at least minSegment slivers;
+		// each segment packs its A chunk again, which is cheap next to it.
+		const minSegment = 8
+		colSegs := 1
+		if threads > 1 && rowChunks < 2*threads {
+			colSegs = max(1, min(ceilDiv(2*threads, rowChunks), nSl/minSegment))
+		}
+		bPieces := min(nSl, 4*threads)
 		for pc := 0; pc < k; pc += kc {
 			kcur := min(kc, k-pc)
 			beta := g.beta
 			if pc > 0 {
 				beta = 1 // later k blocks add to what the first one wrote
 			}
-			parallel(threads, func(t int) {
-				packB(*bBuf, transB, b, ldb, jc, ncur, pc, kcur, nr, t*nSl/threads, (t+1)*nSl/threads)
-			})
-			parallel(threads, func(t int) {
-				ti, tj := t/tn, t%tn
-				sLo, sHi := ti*mSl/tm, (ti+1)*mSl/tm
-				jLo, jHi := tj*nSl/tn, (tj+1)*nSl/tn
-				if sLo == sHi || jLo == jHi {
-					return
+			var next atomic.Int64
+			parallel(threads, func(int) {
+				for q := int(next.Add(1) - 1); q < bPieces; q = int(next.Add(1) - 1) {
+					packB(*bBuf, transB, b, ldb, jc, ncur, pc, kcur, nr, q*nSl/bPieces, (q+1)*nSl/bPieces)
 				}
-				// Walk this goroutine's rows in even chunks of at most mc.
-				chunks := ceilDiv((sHi-sLo)*mr, mk.mc)
-				for q := 0; q < chunks; q++ {
-					lo := sLo + q*(sHi-sLo)/chunks
-					hi := sLo + (q+1)*(sHi-sLo)/chunks
-					i0 := lo * mr
-					mcur := min(hi*mr, m) - i0
-					packA(*aBufs[t], transA, a, lda, i0, mcur, pc, kcur, mr)
-					g.macroKernel(*aBufs[t], *bBuf, tmps[t], i0, mcur, jc, ncur, jLo, jHi, kcur, beta)
+			})
+			next.Store(0)
+			parallel(threads, func(t int) {
+				aPack := *aBufs[t]
+				tmp := aPack[mk.mc*kc:]
+				packed := -1 // row chunk now in aPack
+				for q := int(next.Add(1) - 1); q < rowChunks*colSegs; q = int(next.Add(1) - 1) {
+					rc, cs := q/colSegs, q%colSegs
+					i0 := rc * mSl / rowChunks * mr
+					mcur := min((rc+1)*mSl/rowChunks*mr, m) - i0
+					if rc != packed {
+						packA(aPack, transA, a, lda, i0, mcur, pc, kcur, mr)
+						packed = rc
+					}
+					g.macroKernel(aPack, *bBuf, tmp, i0, mcur, jc, ncur, cs*nSl/colSegs, (cs+1)*nSl/colSegs, kcur, beta)
 				}
 			})
 		}
@@ -144,25 +167,6 @@ func parallel(n int, f func(t int)) {
 	}
 	f(0)
 	wg.Wait()
-}
-
-// splitThreads arranges threads goroutines as a tm×tn grid over the mSl row
-// slivers and nSl column slivers of a panel, minimising the largest share
-// and, among equal shares, preferring row splits (which share packed B).
-func splitThreads(threads, mSl, nSl int) (tm, tn int) {
-	threads = max(1, min(threads, mSl*nSl))
-	tm, tn = 1, 1
-	best := mSl * nSl
-	for d := 1; d <= threads; d++ {
-		if threads%d != 0 || d > mSl || threads/d > nSl {
-			continue
-		}
-		share := ceilDiv(mSl, d) * ceilDiv(nSl, threads/d)
-		if share <= best {
-			tm, tn, best = d, threads/d, share
-		}
-	}
-	return tm, tn
 }
 
 // evenBlock splits total into the fewest blocks of at most limit and
