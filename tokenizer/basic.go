@@ -24,6 +24,29 @@ func (t *Tokenizer) Tokenize(text string) []string {
 	return s.tokens
 }
 
+// PreTokenize returns the words that WordPiece receives: the added tokens
+// cut out whole, and the rest of the text normalized and split on
+// whitespace and punctuation. Joined by spaces they are the normalized text
+// that decoding gives back (less the words that become [UNK]).
+func (t *Tokenizer) PreTokenize(text string) []string {
+	if t.cfg.DoLowerCase {
+		text = t.lowerOutsideSpecial(text)
+	}
+	var words []string
+	for _, seg := range t.splitOnAdded(text) {
+		switch _, added := t.added[seg]; {
+		case seg == "":
+		case added:
+			words = append(words, seg)
+		case !t.cfg.DoBasicTokenize:
+			words = append(words, pyFields(seg)...)
+		default:
+			t.basicTokenize(seg, func(w []byte) { words = append(words, string(w)) })
+		}
+	}
+	return words
+}
+
 // tokenize runs the whole pipeline of PreTrainedTokenizer.tokenize followed
 // by convert_tokens_to_ids on text.
 func (t *Tokenizer) tokenize(text string, sink *pieceSink) {

@@ -36,16 +36,15 @@ func isBertControl(r rune) bool {
 	if r < 0x80 {
 		return false
 	}
-	if unicode.Is(unicode.C, r) {
-		return true
-	}
-	// Python reports unassigned code points as Cn, which starts with "C".
-	return !isAssigned(r)
+	// Go's unicode.C, like Python's "C*" categories, also covers the
+	// unassigned code points (Cn).
+	return unicode.Is(unicode.C, r)
 }
 
 // isAssigned reports whether r has a general category other than Cn.
 func isAssigned(r rune) bool {
-	return unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Z, unicode.C)
+	return unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Z,
+		unicode.Cc, unicode.Cf, unicode.Co, unicode.Cs)
 }
 
 // isBertPunctuation reports whether the pre-tokenizer makes r a token of its
