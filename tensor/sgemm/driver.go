@@ -26,7 +26,8 @@ func putBuf(p *[]float32) { bufPool.Put(p) }
 // goroutine: smaller ones finish faster than goroutines start.
 const minParallelWork = 64 * 64 * 64
 
-// gemm holds the operands of one product.
+// gemm holds the operands of one product and the state that its
+// goroutines share.
 type gemm struct {
 	mk             microKernel
 	transA, transB bool
@@ -34,6 +35,19 @@ type gemm struct {
 	alpha, beta    float32
 	a, b, c        []float32
 	lda, ldb, ldc  int
+
+	threads   int
+	kc, nc    int          // block sizes for this product
+	mSl       int          // row slivers in C
+	rowChunks int          // row chunks of at most mc rows
+	bPack     *[]float32   // the packed B panel, shared
+	aPacks    []*[]float32 // a packed A chunk and an edge tile per goroutine
+
+	// The current (jc, pc) step.
+	jc, ncur, nSl, colSegs, bPieces int
+	pc, kcur                        int
+	stepBeta                        float32
+	next                            atomic.Int64 // next piece of work to take
 }
 
 // run computes the product with mk on up to threads goroutines. The
@@ -42,11 +56,10 @@ type gemm struct {
 //
 // The loops are those of BLIS: over panels of nc columns (jc), blocks of kc
 // (pc), chunks of at most mc rows (ic), then B slivers (jr) and A slivers
-// (ir) in macroKernel. For each (jc, pc) the goroutines first pack the B
-// panel together, then share the (row chunk, column segment) pieces of C,
-// each taking the next piece from a counter, so a goroutine slowed by
-// other work on its core takes fewer pieces instead of holding the others
-// up at the barrier.
+// (ir) in macroKernel. For each (jc, pc) step the goroutines first pack the
+// B panel together, then share the (row chunk, column segment) pieces of C,
+// each taking the next piece from a counter, so a goroutine slowed by other
+// work on its core takes fewer pieces instead of holding the others up.
 func run(mk microKernel, threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	g := &gemm{mk: mk, transA: transA, transB: transB, m: m, n: n, k: k,
 		alpha: alpha, beta: beta, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc}
@@ -54,70 +67,113 @@ func run(mk microKernel, threads int, transA, transB bool, m, n, k int, alpha fl
 	if m*n*k < minParallelWork {
 		threads = 1
 	}
+	g.threads = threads
 
 	// Block sizes no larger than the kernel's, and as even as possible so
 	// that no block is a thin remainder.
-	kc := evenBlock(k, mk.kc, 1)
-	nc := evenBlock(n, mk.nc, nr)
-	mSl := ceilDiv(m, mr)
+	g.kc = evenBlock(k, mk.kc, 1)
+	g.nc = evenBlock(n, mk.nc, nr)
+	g.mSl = ceilDiv(m, mr)
 	// Row chunks: at most mc rows each, and a multiple of threads of them
-	// so that equal goroutines finish together.
-	rowChunks := ceilDiv(mSl, mk.mc/mr)
+	// so that goroutines of equal speed finish together.
+	g.rowChunks = ceilDiv(g.mSl, mk.mc/mr)
 	if threads > 1 {
-		rowChunks = min(mSl, roundUp(rowChunks, threads))
+		g.rowChunks = min(g.mSl, roundUp(g.rowChunks, threads))
 	}
 
-	bBuf := getBuf(kc * roundUp(nc, nr))
-	defer putBuf(bBuf)
-	aBufs := make([]*[]float32, threads)
-	for t := range aBufs {
-		aBufs[t] = getBuf(mk.mc*kc + mr*nr)
-		defer putBuf(aBufs[t])
+	g.bPack = getBuf(g.kc * roundUp(g.nc, nr))
+	g.aPacks = make([]*[]float32, threads)
+	for t := range g.aPacks {
+		g.aPacks[t] = getBuf(mk.mc*g.kc + mr*nr)
 	}
 
-	for jc := 0; jc < n; jc += nc {
-		ncur := min(nc, n-jc)
-		nSl := ceilDiv(ncur, nr)
+	for jc := 0; jc < n; jc += g.nc {
+		g.jc = jc
+		g.ncur = min(g.nc, n-jc)
+		g.nSl = ceilDiv(g.ncur, nr)
 		// With fewer row chunks than two per goroutine (few rows), also cut
 		// the panel's columns into segments of at least minSegment slivers;
 		// each segment packs its A chunk again, which is cheap next to it.
 		const minSegment = 8
-		colSegs := 1
-		if threads > 1 && rowChunks < 2*threads {
-			colSegs = max(1, min(ceilDiv(2*threads, rowChunks), nSl/minSegment))
+		g.colSegs = 1
+		if threads > 1 && g.rowChunks < 2*threads {
+			g.colSegs = max(1, min(ceilDiv(2*threads, g.rowChunks), g.nSl/minSegment))
 		}
-		bPieces := min(nSl, 4*threads)
-		for pc := 0; pc < k; pc += kc {
-			kcur := min(kc, k-pc)
-			beta := g.beta
+		g.bPieces = min(g.nSl, 4*threads)
+		for pc := 0; pc < k; pc += g.kc {
+			g.pc = pc
+			g.kcur = min(g.kc, k-pc)
+			g.stepBeta = beta
 			if pc > 0 {
-				beta = 1 // later k blocks add to what the first one wrote
+				g.stepBeta = 1 // later k blocks add to what the first one wrote
 			}
-			var next atomic.Int64
-			parallel(threads, func(int) {
-				for q := int(next.Add(1) - 1); q < bPieces; q = int(next.Add(1) - 1) {
-					packB(*bBuf, transB, b, ldb, jc, ncur, pc, kcur, nr, q*nSl/bPieces, (q+1)*nSl/bPieces)
-				}
-			})
-			next.Store(0)
-			parallel(threads, func(t int) {
-				aPack := *aBufs[t]
-				tmp := aPack[mk.mc*kc:]
-				packed := -1 // row chunk now in aPack
-				for q := int(next.Add(1) - 1); q < rowChunks*colSegs; q = int(next.Add(1) - 1) {
-					rc, cs := q/colSegs, q%colSegs
-					i0 := rc * mSl / rowChunks * mr
-					mcur := min((rc+1)*mSl/rowChunks*mr, m) - i0
-					if rc != packed {
-						packA(aPack, transA, a, lda, i0, mcur, pc, kcur, mr)
-						packed = rc
-					}
-					g.macroKernel(aPack, *bBuf, tmp, i0, mcur, jc, ncur, cs*nSl/colSegs, (cs+1)*nSl/colSegs, kcur, beta)
-				}
-			})
+			g.next.Store(0)
+			g.parallel(phasePackB)
+			g.next.Store(0)
+			g.parallel(phaseCompute)
 		}
 	}
+
+	putBuf(g.bPack)
+	for _, p := range g.aPacks {
+		putBuf(p)
+	}
 }
+
+// The two phases of a (jc, pc) step.
+const (
+	phasePackB = iota
+	phaseCompute
+)
+
+// parallel runs the phase on g.threads goroutines (the caller's among them)
+// and waits for all of them.
+func (g *gemm) parallel(phase int) {
+	if g.threads == 1 {
+		g.work(phase, 0)
+		return
+	}
+	var wg sync.WaitGroup
+	for t := 1; t < g.threads; t++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g.work(phase, t)
+		}()
+	}
+	g.work(phase, 0)
+	wg.Wait()
+}
+
+// work is goroutine t's share of a phase: it takes pieces from g.next until
+// none is left.
+func (g *gemm) work(phase, t int) {
+	mr := g.mk.mr
+	if phase == phasePackB {
+		for q := g.take(); q < g.bPieces; q = g.take() {
+			packB(*g.bPack, g.transB, g.b, g.ldb, g.jc, g.ncur, g.pc, g.kcur, g.mk.nr,
+				q*g.nSl/g.bPieces, (q+1)*g.nSl/g.bPieces)
+		}
+		return
+	}
+	aPack := *g.aPacks[t]
+	tmp := aPack[g.mk.mc*g.kc:]
+	packed := -1 // the row chunk now in aPack
+	for q := g.take(); q < g.rowChunks*g.colSegs; q = g.take() {
+		rc, cs := q/g.colSegs, q%g.colSegs
+		i0 := rc * g.mSl / g.rowChunks * mr
+		mcur := min((rc+1)*g.mSl/g.rowChunks*mr, g.m) - i0
+		if rc != packed {
+			packA(aPack, g.transA, g.a, g.lda, i0, mcur, g.pc, g.kcur, mr)
+			packed = rc
+		}
+		g.macroKernel(aPack, *g.bPack, tmp, i0, mcur, g.jc, g.ncur,
+			cs*g.nSl/g.colSegs, (cs+1)*g.nSl/g.colSegs, g.kcur, g.stepBeta)
+	}
+}
+
+// take returns the index of the next piece of work.
+func (g *gemm) take() int { return int(g.next.Add(1) - 1) }
 
 // macroKernel multiplies the packed A block (rows i0..i0+mcur-1) by the B
 // slivers jLo..jHi-1 of the packed panel that starts at column jc, updating
@@ -152,21 +208,6 @@ func (g *gemm) macroKernel(aPack, bPack, tmp []float32, i0, mcur, jc, ncur, jLo,
 			}
 		}
 	}
-}
-
-// parallel runs f(0) .. f(n-1) on n goroutines (the caller's among them)
-// and waits for all of them.
-func parallel(n int, f func(t int)) {
-	if n == 1 {
-		f(0)
-		return
-	}
-	var wg sync.WaitGroup
-	for t := 1; t < n; t++ {
-		wg.Go(func() { f(t) })
-	}
-	f(0)
-	wg.Wait()
 }
 
 // evenBlock splits total into the fewest blocks of at most limit and

@@ -2,8 +2,9 @@
 
 package sgemm
 
-// archKernel reports that no assembly kernel exists on this architecture.
-func archKernel(Kernel) (microKernel, bool) { return microKernel{}, false }
+// archKernels returns no kernels: there is no assembly on this
+// architecture.
+func archKernels() map[Kernel]microKernel { return nil }
 
 // transpose4Fast is the pure-Go transpose where no assembly exists.
 func transpose4Fast(dst []float32, ldd int, src []float32, lds int, n int) {

@@ -51,11 +51,26 @@ func (k Kernel) String() string {
 	return fmt.Sprintf("Kernel(%d)", int(k))
 }
 
+// kernels maps every kernel this CPU can run to its implementation. It is
+// filled once when the package is initialised and only read afterwards.
+var kernels = detectKernels()
+
+// detectKernels returns the pure-Go kernel and the assembly ones the CPU
+// supports.
+func detectKernels() map[Kernel]microKernel {
+	ks := archKernels()
+	if ks == nil {
+		ks = map[Kernel]microKernel{}
+	}
+	ks[Generic] = genericKernel()
+	return ks
+}
+
 // Available lists the kernels this CPU can run, slowest first.
 func Available() []Kernel {
-	ks := []Kernel{Generic}
-	for _, k := range []Kernel{AVX2, AVX512} {
-		if _, ok := archKernel(k); ok {
+	var ks []Kernel
+	for _, k := range []Kernel{Generic, AVX2, AVX512} {
+		if _, ok := kernels[k]; ok {
 			ks = append(ks, k)
 		}
 	}
@@ -64,8 +79,12 @@ func Available() []Kernel {
 
 // Best returns the fastest kernel this CPU can run.
 func Best() Kernel {
-	ks := Available()
-	return ks[len(ks)-1]
+	for _, k := range []Kernel{AVX512, AVX2} {
+		if _, ok := kernels[k]; ok {
+			return k
+		}
+	}
+	return Generic
 }
 
 // Config chooses how Sgemm runs. The zero value uses Best() and
@@ -164,8 +183,6 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 
 // kernelFor returns the micro-kernel and its blocking for k.
 func kernelFor(k Kernel) (microKernel, bool) {
-	if k == Generic {
-		return genericKernel(), true
-	}
-	return archKernel(k)
+	mk, ok := kernels[k]
+	return mk, ok
 }
