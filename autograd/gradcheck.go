@@ -41,6 +41,12 @@ type GradCheckOptions struct {
 // worst input when it exceeds Tol, or when f fails to give a float64
 // output that depends on the inputs; nil otherwise.
 func GradCheck(f func(inputs []*Var) *Var, inputs []*tensor.Tensor, opts *GradCheckOptions) error {
+	_, err := gradCheck(f, inputs, opts)
+	return err
+}
+
+// gradCheck is GradCheck, also returning the worst relative error seen.
+func gradCheck(f func(inputs []*Var) *Var, inputs []*tensor.Tensor, opts *GradCheckOptions) (float64, error) {
 	o := GradCheckOptions{Step: 1e-4, Tol: 1e-6, Floor: 1e-3, Seed: 1}
 	if opts != nil {
 		if opts.Step > 0 {
@@ -90,15 +96,15 @@ func GradCheck(f func(inputs []*Var) *Var, inputs []*tensor.Tensor, opts *GradCh
 	ps := vars(true)
 	out := f(ps)
 	if out.Value.DType() != tensor.F64 {
-		return fmt.Errorf("gradcheck: output dtype %v, want float64", out.Value.DType())
+		return 0, fmt.Errorf("gradcheck: output dtype %v, want float64", out.Value.DType())
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))
 	w := tensor.RandN(rng, tensor.F64, out.Value.Shape()...)
 	if err := NewTape().BackwardWithGrad(out, w); err != nil {
-		return fmt.Errorf("gradcheck: %w", err)
+		return 0, fmt.Errorf("gradcheck: %w", err)
 	}
 	wd := w.F64()
-	y0 := out.Value.Contiguous().F64()
+	y0 := out.Value.Clone().F64() // a copy: the output may be a view of an input
 	// loss evaluates L(x) − L(x0) as Σ w ⊙ (y − y0), so output elements the
 	// perturbation does not touch contribute exactly zero.
 	loss := func() float64 {
@@ -144,8 +150,8 @@ func GradCheck(f func(inputs []*Var) *Var, inputs []*tensor.Tensor, opts *GradCh
 		}
 	}
 	if wi >= 0 && worst > o.Tol {
-		return fmt.Errorf("gradcheck: input %d %v element %d: analytic %.12g, numeric %.12g, relative error %.3g > %.3g",
+		return worst, fmt.Errorf("gradcheck: input %d %v element %d: analytic %.12g, numeric %.12g, relative error %.3g > %.3g",
 			wi, xs[wi].Shape(), wj, wa, wn, worst, o.Tol)
 	}
-	return nil
+	return worst, nil
 }
