@@ -199,6 +199,9 @@ func jsonError(path string, data []byte, err error) error {
 	if off < 0 || off > int64(len(data)) {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	if off > 0 {
+		off-- // the offset is just past the offending byte
+	}
 	line := 1 + bytes.Count(data[:off], []byte("\n"))
 	col := int(off) - bytes.LastIndexByte(data[:off], '\n')
 	return fmt.Errorf("%s:%d:%d: %w", path, line, col, err)
