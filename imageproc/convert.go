@@ -47,27 +47,45 @@ func toRGB(img image.Image, opt convertOptions) (*RGB8, error) {
 	if w <= 0 || h <= 0 {
 		return nil, fmt.Errorf("empty image %dx%d", w, h)
 	}
-	out := NewRGB8(w, h)
-	put := func(x, y int, r, g, bl uint8) {
-		i := 3 * (y*w + x)
-		out.Pix[i], out.Pix[i+1], out.Pix[i+2] = r, g, bl
-	}
 	switch m := img.(type) {
 	case *image.Gray:
+		p := make([]uint8, w*h)
 		for y := 0; y < h; y++ {
-			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
-			for x := 0; x < w; x++ {
-				v := row[x]
-				put(x, y, v, v, v)
-			}
+			o := m.PixOffset(b.Min.X, b.Min.Y+y)
+			copy(p[y*w:(y+1)*w], m.Pix[o:o+w])
 		}
+		return newGray(w, h, p), nil
 	case *image.Gray16:
+		p := make([]uint8, w*h)
 		for y := 0; y < h; y++ {
 			for x := 0; x < w; x++ {
-				v := clipGray16(m.Gray16At(b.Min.X+x, b.Min.Y+y).Y)
-				put(x, y, v, v, v)
+				p[y*w+x] = clipGray16(m.Gray16At(b.Min.X+x, b.Min.Y+y).Y)
 			}
 		}
+		return newGray(w, h, p), nil
+	case *image.NRGBA64:
+		if opt.gray16 {
+			p := make([]uint8, w*h)
+			for y := 0; y < h; y++ {
+				for x := 0; x < w; x++ {
+					p[y*w+x] = clipGray16(m.NRGBA64At(b.Min.X+x, b.Min.Y+y).R)
+				}
+			}
+			return newGray(w, h, p), nil
+		}
+	case *image.Paletted:
+		return convertPaletted(m), nil
+	case *image.YCbCr:
+		return convertYCbCr(m, opt.ycc), nil
+	case *image.NYCbCrA:
+		return convertYCbCr(&m.YCbCr, opt.ycc), nil
+	}
+	out := NewRGB8(w, h)
+	put := func(x, y int, r, g, bl uint8) {
+		i := y*w + x
+		out.R[i], out.G[i], out.B[i] = r, g, bl
+	}
+	switch m := img.(type) {
 	case *image.RGBA:
 		for y := 0; y < h; y++ {
 			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
@@ -95,26 +113,7 @@ func toRGB(img image.Image, opt convertOptions) (*RGB8, error) {
 		for y := 0; y < h; y++ {
 			for x := 0; x < w; x++ {
 				c := m.NRGBA64At(b.Min.X+x, b.Min.Y+y)
-				if opt.gray16 {
-					v := clipGray16(c.R)
-					put(x, y, v, v, v)
-				} else {
-					put(x, y, uint8(c.R>>8), uint8(c.G>>8), uint8(c.B>>8))
-				}
-			}
-		}
-	case *image.Paletted:
-		lut := make([][3]uint8, 256)
-		for i, c := range m.Palette {
-			if i < len(lut) {
-				lut[i] = paletteRGB(c, opt)
-			}
-		}
-		for y := 0; y < h; y++ {
-			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
-			for x := 0; x < w; x++ {
-				c := lut[row[x]]
-				put(x, y, c[0], c[1], c[2])
+				put(x, y, uint8(c.R>>8), uint8(c.G>>8), uint8(c.B>>8))
 			}
 		}
 	case *image.CMYK:
@@ -126,10 +125,6 @@ func toRGB(img image.Image, opt convertOptions) (*RGB8, error) {
 				put(x, y, r, g, bl)
 			}
 		}
-	case *image.YCbCr:
-		convertYCbCr(out, m, opt.ycc)
-	case *image.NYCbCrA:
-		convertYCbCr(out, &m.YCbCr, opt.ycc)
 	default:
 		for y := 0; y < h; y++ {
 			for x := 0; x < w; x++ {
@@ -139,6 +134,36 @@ func toRGB(img image.Image, opt convertOptions) (*RGB8, error) {
 		}
 	}
 	return out, nil
+}
+
+// convertPaletted looks up a palette image; a palette of grays gives a
+// gray image.
+func convertPaletted(m *image.Paletted) *RGB8 {
+	b := m.Rect
+	w, h := b.Dx(), b.Dy()
+	var lut [256][3]uint8
+	gray := true
+	for i, c := range m.Palette {
+		if i < len(lut) {
+			lut[i] = paletteRGB(c)
+			gray = gray && lut[i][0] == lut[i][1] && lut[i][1] == lut[i][2]
+		}
+	}
+	var out *RGB8
+	if gray {
+		out = newGray(w, h, make([]uint8, w*h))
+	} else {
+		out = NewRGB8(w, h)
+	}
+	for y := 0; y < h; y++ {
+		row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
+		for x := 0; x < w; x++ {
+			c := lut[row[x]]
+			i := y*w + x
+			out.R[i], out.G[i], out.B[i] = c[0], c[1], c[2]
+		}
+	}
+	return out
 }
 
 // clipGray16 is Pillow's I -> RGB conversion of one sample.
@@ -175,7 +200,7 @@ func unpremul16(c, a uint16) uint8 {
 }
 
 // paletteRGB returns the RGB of a palette entry with its alpha ignored.
-func paletteRGB(c color.Color, opt convertOptions) [3]uint8 {
+func paletteRGB(c color.Color) [3]uint8 {
 	switch c := c.(type) {
 	case color.NRGBA:
 		return [3]uint8{c.R, c.G, c.B}

@@ -36,15 +36,16 @@ func diffStats(t *testing.T, a, b *RGB8) (mean float64, maxd int) {
 		t.Fatalf("sizes differ: %dx%d vs %dx%d", a.W, a.H, b.W, b.H)
 	}
 	sum := 0
-	for i := range a.Pix {
-		d := int(a.Pix[i]) - int(b.Pix[i])
+	ap, bp := interleaved(a), interleaved(b)
+	for i := range ap {
+		d := int(ap[i]) - int(bp[i])
 		if d < 0 {
 			d = -d
 		}
 		sum += d
 		maxd = max(maxd, d)
 	}
-	return float64(sum) / float64(len(a.Pix)), maxd
+	return float64(sum) / float64(len(ap)), maxd
 }
 
 // Lossless formats must give exactly the pixels of the PNG they were made
@@ -121,8 +122,8 @@ func TestDecodeWebPLimitedRange(t *testing.T) {
 	for y := 0; y < got.H; y++ {
 		for x := 0; x < got.W; x++ {
 			r, g, b, _ := img.At(x, y).RGBA()
-			i := 3 * (y*got.W + x)
-			full.Pix[i], full.Pix[i+1], full.Pix[i+2] = uint8(r>>8), uint8(g>>8), uint8(b>>8)
+			i := y*got.W + x
+			full.R[i], full.G[i], full.B[i] = uint8(r>>8), uint8(g>>8), uint8(b>>8)
 		}
 	}
 	limited, _ := diffStats(t, got, want)

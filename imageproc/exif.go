@@ -164,35 +164,47 @@ func Orient(m *RGB8, o int) *RGB8 {
 	if o < 2 || o > 8 {
 		return m
 	}
-	W, H := m.W, m.H
-	ow, oh := W, H
+	ow, oh := m.W, m.H
 	if o >= 5 { // transposing orientations swap width and height
-		ow, oh = H, W
+		ow, oh = m.H, m.W
 	}
-	out := NewRGB8(ow, oh)
-	for y := 0; y < oh; y++ {
-		for x := 0; x < ow; x++ {
-			var sx, sy int
-			switch o {
-			case 2: // FLIP_LEFT_RIGHT
-				sx, sy = W-1-x, y
-			case 3: // ROTATE_180
-				sx, sy = W-1-x, H-1-y
-			case 4: // FLIP_TOP_BOTTOM
-				sx, sy = x, H-1-y
-			case 5: // TRANSPOSE
-				sx, sy = y, x
-			case 6: // ROTATE_270 (90 degrees clockwise)
-				sx, sy = y, H-1-x
-			case 7: // TRANSVERSE
-				sx, sy = W-1-y, H-1-x
-			case 8: // ROTATE_90 (90 degrees counter-clockwise)
-				sx, sy = W-1-y, x
-			}
-			s := 3 * (sy*W + sx)
-			d := 3 * (y*ow + x)
-			copy(out.Pix[d:d+3], m.Pix[s:s+3])
+	if m.IsGray() {
+		return newGray(ow, oh, orientPlane(m.R, m.W, m.H, o))
+	}
+	return &RGB8{W: ow, H: oh,
+		R: orientPlane(m.R, m.W, m.H, o),
+		G: orientPlane(m.G, m.W, m.H, o),
+		B: orientPlane(m.B, m.W, m.H, o),
+	}
+}
+
+// orientPlane applies orientation o to one W x H plane.
+func orientPlane(p []uint8, W, H, o int) []uint8 {
+	ow := W
+	if o >= 5 {
+		ow = H
+	}
+	out := make([]uint8, len(p))
+	for i := range out {
+		x, y := i%ow, i/ow
+		var sx, sy int
+		switch o {
+		case 2: // FLIP_LEFT_RIGHT
+			sx, sy = W-1-x, y
+		case 3: // ROTATE_180
+			sx, sy = W-1-x, H-1-y
+		case 4: // FLIP_TOP_BOTTOM
+			sx, sy = x, H-1-y
+		case 5: // TRANSPOSE
+			sx, sy = y, x
+		case 6: // ROTATE_270 (90 degrees clockwise)
+			sx, sy = y, H-1-x
+		case 7: // TRANSVERSE
+			sx, sy = W-1-y, H-1-x
+		case 8: // ROTATE_90 (90 degrees counter-clockwise)
+			sx, sy = W-1-y, x
 		}
+		out[i] = p[sy*W+sx]
 	}
 	return out
 }

@@ -179,9 +179,9 @@ func TestProcessorsMatchTransformers(t *testing.T) {
 					for i := 0; i < n; i++ {
 						v := float64(exp.data[c*n+i])*clipStd[c] + clipMean[c]
 						u8 := math.RoundToEven(v * 255)
-						if float64(r.Pix[3*i+c]) != u8 {
+						if float64(r.Planes()[c][i]) != u8 {
 							if bad8 < 5 {
-								t.Errorf("8-bit pixel (x=%d,y=%d,c=%d): got %d, want %v", i%pr.size, i/pr.size, c, r.Pix[3*i+c], u8)
+								t.Errorf("8-bit pixel (x=%d,y=%d,c=%d): got %d, want %v", i%pr.size, i/pr.size, c, r.Planes()[c][i], u8)
 							}
 							bad8++
 						}

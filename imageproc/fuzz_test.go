@@ -44,8 +44,8 @@ func FuzzDecodePreprocess(f *testing.F) {
 			}
 			return
 		}
-		if img.W <= 0 || img.H <= 0 || len(img.Pix) != 3*img.W*img.H {
-			t.Fatalf("decoded a malformed image %dx%d with %d bytes", img.W, img.H, len(img.Pix))
+		if err := img.validate(); err != nil {
+			t.Fatalf("decoded a malformed image: %v", err)
 		}
 		for _, c := range []struct {
 			p    Processor

@@ -27,25 +27,43 @@ package imageproc
 
 import "fmt"
 
-// RGB8 is an 8-bit RGB image with packed pixels: the pixel at column x and
-// row y occupies Pix[3*(y*W+x) : 3*(y*W+x)+3] as red, green, blue.
+// RGB8 is an 8-bit RGB image stored as three planes: the red value of the
+// pixel at column x and row y is R[y*W+x], and likewise for G and B. A
+// grayscale picture (decoded from a gray JPEG or PNG, say) shares one slice
+// among the three planes, which lets every later step do a third of the
+// work; treat the planes as read-only for that reason.
 type RGB8 struct {
-	W, H int
-	Pix  []uint8
+	W, H    int
+	R, G, B []uint8
 }
 
-// NewRGB8 returns a black w x h image.
+// NewRGB8 returns a black w x h image with three separate planes.
 func NewRGB8(w, h int) *RGB8 {
-	return &RGB8{W: w, H: h, Pix: make([]uint8, 3*w*h)}
+	return &RGB8{W: w, H: h, R: make([]uint8, w*h), G: make([]uint8, w*h), B: make([]uint8, w*h)}
+}
+
+// newGray returns an RGB8 whose three planes are the one plane p.
+func newGray(w, h int, p []uint8) *RGB8 {
+	return &RGB8{W: w, H: h, R: p, G: p, B: p}
 }
 
 // At returns the red, green and blue values of the pixel at (x, y).
 func (m *RGB8) At(x, y int) (r, g, b uint8) {
-	i := 3 * (y*m.W + x)
-	return m.Pix[i], m.Pix[i+1], m.Pix[i+2]
+	i := y*m.W + x
+	return m.R[i], m.G[i], m.B[i]
 }
 
-// validate reports whether the image's dimensions and buffer agree.
+// Planes returns the R, G and B planes.
+func (m *RGB8) Planes() [3][]uint8 { return [3][]uint8{m.R, m.G, m.B} }
+
+// IsGray reports whether the three planes are one shared slice (so the image
+// is gray by construction; an RGB image that happens to hold gray values
+// with separate planes reports false).
+func (m *RGB8) IsGray() bool {
+	return len(m.R) > 0 && &m.R[0] == &m.G[0] && &m.R[0] == &m.B[0]
+}
+
+// validate reports whether the image's dimensions and planes agree.
 func (m *RGB8) validate() error {
 	if m == nil {
 		return fmt.Errorf("nil image")
@@ -53,8 +71,9 @@ func (m *RGB8) validate() error {
 	if m.W <= 0 || m.H <= 0 {
 		return fmt.Errorf("empty image %dx%d", m.W, m.H)
 	}
-	if len(m.Pix) != 3*m.W*m.H {
-		return fmt.Errorf("image %dx%d has %d bytes, want %d", m.W, m.H, len(m.Pix), 3*m.W*m.H)
+	n := m.W * m.H
+	if len(m.R) != n || len(m.G) != n || len(m.B) != n {
+		return fmt.Errorf("image %dx%d has planes of %d, %d, %d bytes, want %d each", m.W, m.H, len(m.R), len(m.G), len(m.B), n)
 	}
 	return nil
 }

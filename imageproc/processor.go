@@ -98,54 +98,30 @@ func (p Processor) Resize(img *RGB8) (*RGB8, error) {
 	if err != nil {
 		return nil, err
 	}
-	planes, err := p.resizePlanes(img, w, h)
-	if err != nil {
-		return nil, err
-	}
-	out := NewRGB8(planes[0].w, planes[0].h)
-	for c, pl := range planes {
-		for i, v := range pl.pix {
-			out.Pix[3*i+c] = v
-		}
-	}
-	return out, nil
-}
-
-// resizePlanes resizes img to w x h and applies p's crop, per channel.
-func (p Processor) resizePlanes(img *RGB8, w, h int) ([3]*plane, error) {
 	if p.CropWidth <= 0 || p.CropHeight <= 0 {
-		return resizePlanes(img, w, h, 0, 0, w, h)
+		return ResizeBicubic(img, w, h)
 	}
 	// A crop that fits inside the resized image only needs the pixels it
 	// keeps; a larger one pads, and is done on the full resize.
 	top, left := floorDiv(h-p.CropHeight, 2), floorDiv(w-p.CropWidth, 2)
 	if top >= 0 && left >= 0 {
-		return resizePlanes(img, w, h, left, top, p.CropWidth, p.CropHeight)
+		return resizeWindow(img, w, h, left, top, p.CropWidth, p.CropHeight)
 	}
 	full, err := ResizeBicubic(img, w, h)
 	if err != nil {
-		return [3]*plane{}, err
+		return nil, err
 	}
-	c := CenterCrop(full, p.CropWidth, p.CropHeight)
-	return [3]*plane{
-		channelWindow(c, 0, 0, 0, c.W, c.H),
-		channelWindow(c, 1, 0, 0, c.W, c.H),
-		channelWindow(c, 2, 0, 0, c.W, c.H),
-	}, nil
+	return CenterCrop(full, p.CropWidth, p.CropHeight), nil
 }
 
 // Preprocess resizes, crops, rescales and normalises img into a [3,H,W]
 // float32 image.
 func (p Processor) Preprocess(img *RGB8) (CHW, error) {
-	w, h, err := p.target(img)
+	r, err := p.Resize(img)
 	if err != nil {
 		return CHW{}, err
 	}
-	planes, err := p.resizePlanes(img, w, h)
-	if err != nil {
-		return CHW{}, err
-	}
-	return p.toCHW(planes), nil
+	return p.toCHW(r), nil
 }
 
 // PreprocessFile decodes the image file at path and preprocesses it. Errors
@@ -176,15 +152,14 @@ func (p Processor) PreprocessBytes(data []byte, name string) (CHW, error) {
 	return out, nil
 }
 
-// toCHW rescales and normalises three 8-bit planes into CHW float32. Each
+// toCHW rescales and normalises an 8-bit image into CHW float32. Each
 // channel has only 256 possible results, so they come from a table built
 // with transformers' exact arithmetic: float32(v * factor) in float64, then
 // (x - mean) / std in float32.
-func (p Processor) toCHW(planes [3]*plane) CHW {
-	pw, ph := planes[0].w, planes[0].h
-	n := pw * ph
-	out := CHW{C: 3, H: ph, W: pw, Data: make([]float32, 3*n)}
-	for c, pl := range planes {
+func (p Processor) toCHW(m *RGB8) CHW {
+	n := m.W * m.H
+	out := CHW{C: 3, H: m.H, W: m.W, Data: make([]float32, 3*n)}
+	for c, pl := range m.Planes() {
 		var lut [256]float32
 		mean, std := float32(p.Mean[c]), float32(p.Std[c])
 		for v := range lut {
@@ -195,7 +170,7 @@ func (p Processor) toCHW(planes [3]*plane) CHW {
 			lut[v] = x
 		}
 		dst := out.Data[c*n : (c+1)*n]
-		src := pl.pix[:len(dst)]
+		src := pl[:len(dst)]
 		for i, v := range src {
 			dst[i] = lut[v]
 		}
@@ -215,22 +190,26 @@ func CenterCrop(m *RGB8, w, h int) *RGB8 {
 	// The window in padded coordinates, clipped to the padded image.
 	y0, y1 := max(0, top), min(newH, top+h)
 	x0, x1 := max(0, left), min(newW, left+w)
-	out := NewRGB8(x1-x0, y1-y0)
-	for y := y0; y < y1; y++ {
-		sy := y - topPad
-		if sy < 0 || sy >= m.H {
-			continue
-		}
-		for x := x0; x < x1; x++ {
-			sx := x - leftPad
-			if sx < 0 || sx >= m.W {
+	ow, oh := x1-x0, y1-y0
+	crop := func(p []uint8) []uint8 {
+		out := make([]uint8, ow*oh)
+		for y := y0; y < y1; y++ {
+			sy := y - topPad
+			if sy < 0 || sy >= m.H {
 				continue
 			}
-			s, d := 3*(sy*m.W+sx), 3*((y-y0)*out.W+(x-x0))
-			copy(out.Pix[d:d+3], m.Pix[s:s+3])
+			for x := x0; x < x1; x++ {
+				if sx := x - leftPad; sx >= 0 && sx < m.W {
+					out[(y-y0)*ow+(x-x0)] = p[sy*m.W+sx]
+				}
+			}
 		}
+		return out
 	}
-	return out
+	if m.IsGray() {
+		return newGray(ow, oh, crop(m.R))
+	}
+	return &RGB8{W: ow, H: oh, R: crop(m.R), G: crop(m.G), B: crop(m.B)}
 }
 
 // floorDiv is Python's // for a positive divisor.

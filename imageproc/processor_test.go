@@ -6,19 +6,46 @@ import (
 	"testing"
 )
 
-// letterRGB returns a w x h RGB8 whose pixels hold the bytes of s (gray).
-func letterRGB(w, h int, s string) *RGB8 {
+// interleaved returns m's pixels as packed RGB bytes.
+func interleaved(m *RGB8) []uint8 {
+	out := make([]uint8, 3*m.W*m.H)
+	for i := 0; i < m.W*m.H; i++ {
+		out[3*i], out[3*i+1], out[3*i+2] = m.R[i], m.G[i], m.B[i]
+	}
+	return out
+}
+
+// fromInterleaved builds an RGB8 with separate planes from packed RGB.
+func fromInterleaved(w, h int, pix []uint8) *RGB8 {
 	m := NewRGB8(w, h)
 	for i := 0; i < w*h; i++ {
-		m.Pix[3*i], m.Pix[3*i+1], m.Pix[3*i+2] = s[i], s[i], s[i]
+		m.R[i], m.G[i], m.B[i] = pix[3*i], pix[3*i+1], pix[3*i+2]
 	}
 	return m
+}
+
+// filled returns a w x h RGB8 whose packed byte i is f(i).
+func filled(w, h int, f func(i int) byte) *RGB8 {
+	pix := make([]uint8, 3*w*h)
+	for i := range pix {
+		pix[i] = f(i)
+	}
+	return fromInterleaved(w, h, pix)
+}
+
+// letterRGB returns a w x h RGB8 whose pixels hold the bytes of s (gray,
+// with separate planes).
+func letterRGB(w, h int, s string) *RGB8 {
+	return filled(w, h, func(i int) byte { return s[i/3] })
 }
 
 func grayString(m *RGB8) string {
 	b := make([]byte, m.W*m.H)
 	for i := range b {
-		b[i] = m.Pix[3*i]
+		if m.R[i] != m.G[i] || m.R[i] != m.B[i] {
+			return "not gray"
+		}
+		b[i] = m.R[i]
 	}
 	return string(b)
 }
@@ -60,10 +87,7 @@ func TestShortestEdgeTargets(t *testing.T) {
 }
 
 func TestResizeWindowEqualsCropOfFullResize(t *testing.T) {
-	src := NewRGB8(37, 23)
-	for i := range src.Pix {
-		src.Pix[i] = byte(i*131 + i/7)
-	}
+	src := filled(37, 23, func(i int) byte { return byte(i*131 + i/7) })
 	full, err := ResizeBicubic(src, 50, 16)
 	if err != nil {
 		t.Fatal(err)
@@ -84,27 +108,21 @@ func TestResizeWindowEqualsCropOfFullResize(t *testing.T) {
 }
 
 func TestResizeIdentityAndConstant(t *testing.T) {
-	src := NewRGB8(9, 7)
-	for i := range src.Pix {
-		src.Pix[i] = byte(i * 29)
-	}
+	src := filled(9, 7, func(i int) byte { return byte(i * 29) })
 	same, err := ResizeBicubic(src, 9, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(same.Pix, src.Pix) {
+	if !bytes.Equal(interleaved(same), interleaved(src)) {
 		t.Error("resize to the same size changed pixels")
 	}
-	flat := NewRGB8(13, 11)
-	for i := range flat.Pix {
-		flat.Pix[i] = 200
-	}
+	flat := filled(13, 11, func(int) byte { return 200 })
 	for _, s := range [][2]int{{1, 1}, {5, 30}, {40, 3}, {384, 384}} {
 		out, err := ResizeBicubic(flat, s[0], s[1])
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i, v := range out.Pix {
+		for i, v := range interleaved(out) {
 			if v != 200 {
 				t.Fatalf("%dx%d: byte %d is %d, want 200", s[0], s[1], i, v)
 			}
@@ -115,10 +133,7 @@ func TestResizeIdentityAndConstant(t *testing.T) {
 func TestThinImageThroughGIT(t *testing.T) {
 	// 1 x 3000 resizes to 224 x 672000 before the crop; only the crop is
 	// computed, so this is cheap.
-	src := NewRGB8(1, 3000)
-	for i := range src.Pix {
-		src.Pix[i] = byte(i)
-	}
+	src := filled(1, 3000, func(i int) byte { return byte(i) })
 	out, err := GIT().Preprocess(src)
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +148,7 @@ func TestResizeAndPreprocessErrors(t *testing.T) {
 	if _, err := ResizeBicubic(good, 0, 5); err == nil {
 		t.Error("resize to width 0: no error")
 	}
-	bad := &RGB8{W: 4, H: 4, Pix: make([]uint8, 5)}
+	bad := &RGB8{W: 4, H: 4, R: make([]uint8, 16), G: make([]uint8, 5), B: make([]uint8, 16)}
 	if _, err := ResizeBicubic(bad, 2, 2); err == nil {
 		t.Error("resize of an image with a short buffer: no error")
 	}
@@ -152,13 +167,13 @@ func TestRescaleNormaliseArithmetic(t *testing.T) {
 	// (x - mean) / std in float32; the table must hold exactly that.
 	img := NewRGB8(256, 1)
 	for v := 0; v < 256; v++ {
-		img.Pix[3*v], img.Pix[3*v+1], img.Pix[3*v+2] = byte(v), byte(255-v), byte(v/2)
+		img.R[v], img.G[v], img.B[v] = byte(v), byte(255-v), byte(v/2)
 	}
 	p := BLIP()
-	got := p.toCHW([3]*plane{channelWindow(img, 0, 0, 0, 256, 1), channelWindow(img, 1, 0, 0, 256, 1), channelWindow(img, 2, 0, 0, 256, 1)})
+	got := p.toCHW(img)
 	for c := 0; c < 3; c++ {
 		for x := 0; x < 256; x++ {
-			u := img.Pix[3*x+c]
+			u := img.Planes()[c][x]
 			scaled := float32(float64(u) * (1.0 / 255))
 			mean, std := float32(clipMean[c]), float32(clipStd[c])
 			diff := scaled - mean

@@ -51,6 +51,7 @@ type coeffs struct {
 	start []int
 	n     []int
 	k     []int32
+	k64   []int64 // k widened, for the two-lane kernels
 }
 
 // precomputeCoeffs mirrors Pillow's precompute_coeffs followed by
@@ -111,19 +112,24 @@ func precomputeCoeffs(inSize, outSize, first, count int) coeffs {
 		c.start[i] = xmin
 		c.n[i] = xmax
 	}
+	c.k64 = make([]int64, len(c.k))
+	for i, v := range c.k {
+		c.k64[i] = int64(v)
+	}
 	return c
 }
 
-// clip8 turns a fixed-point sum into an 8-bit value as Pillow's clip8 does.
+// clip8 turns a fixed-point sum into an 8-bit value as Pillow's clip8 does
+// (an arithmetic shift, then clamping to 0..255).
 func clip8(v int32) uint8 {
 	v >>= precisionBits
+	if uint32(v) <= 255 {
+		return uint8(v)
+	}
 	if v < 0 {
 		return 0
 	}
-	if v > 255 {
-		return 255
-	}
-	return uint8(v)
+	return 255
 }
 
 // ResizeBicubic resizes src to w x h exactly as Pillow 9.4's
@@ -136,42 +142,18 @@ func ResizeBicubic(src *RGB8, w, h int) (*RGB8, error) {
 // Pillow-bicubic resize of src. Each output pixel depends only on the
 // coefficients of its own row and column, so the window has exactly the
 // values the full resize would have there; computing only the window saves
-// the work a later crop would throw away.
+// the work a later crop would throw away. Pillow resamples every channel
+// independently with the same integer arithmetic, so the planes are
+// resampled one at a time, and a gray image's shared plane only once.
 func resizeWindow(src *RGB8, w, h, x0, y0, cw, ch int) (*RGB8, error) {
-	planes, err := resizePlanes(src, w, h, x0, y0, cw, ch)
-	if err != nil {
-		return nil, err
-	}
-	out := NewRGB8(cw, ch)
-	for c, p := range planes {
-		for i, v := range p.pix {
-			out.Pix[3*i+c] = v
-		}
-	}
-	return out, nil
-}
-
-// plane is one 8-bit channel of an image, row-major.
-type plane struct {
-	w, h int
-	pix  []uint8
-}
-
-// resizePlanes is resizeWindow returning the three channels as separate
-// planes. Pillow resamples every channel independently with the same
-// integer arithmetic, so working per channel gives the same bytes; when all
-// three channels of src are equal (a grayscale picture) only one is
-// resampled and the three returned planes are the same one.
-func resizePlanes(src *RGB8, w, h, x0, y0, cw, ch int) ([3]*plane, error) {
-	var none [3]*plane
 	if err := src.validate(); err != nil {
-		return none, fmt.Errorf("resize: %w", err)
+		return nil, fmt.Errorf("resize: %w", err)
 	}
 	if w <= 0 || h <= 0 {
-		return none, fmt.Errorf("resize %dx%d to %dx%d: target must be positive", src.W, src.H, w, h)
+		return nil, fmt.Errorf("resize %dx%d to %dx%d: target must be positive", src.W, src.H, w, h)
 	}
 	if x0 < 0 || y0 < 0 || cw <= 0 || ch <= 0 || x0+cw > w || y0+ch > h {
-		return none, fmt.Errorf("resize: window %d,%d %dx%d outside %dx%d", x0, y0, cw, ch, w, h)
+		return nil, fmt.Errorf("resize: window %d,%d %dx%d outside %dx%d", x0, y0, cw, ch, w, h)
 	}
 	needH := w != src.W
 	needV := h != src.H
@@ -189,113 +171,201 @@ func resizePlanes(src *RGB8, w, h, x0, y0, cw, ch int) ([3]*plane, error) {
 	if needH {
 		hc = precomputeCoeffs(src.W, w, x0, cw)
 	}
-	channels := 3
-	if isGray(src) {
-		channels = 1
-	}
-	var out [3]*plane
-	for c := 0; c < channels; c++ {
-		var tmp *plane
+	one := func(p []uint8) []uint8 {
+		rows := rowLast - rowFirst
+		var tmp []int64 // rows x (cw+1)/2 column pairs
 		if needH {
-			tmp = resampleHorizontal(src, c, rowFirst, rowLast-rowFirst, hc)
+			tmp = resampleHorizontal(p, src.W, rowFirst, rows, hc)
 		} else {
-			tmp = channelWindow(src, c, x0, rowFirst, cw, rowLast-rowFirst)
+			tmp = packColumns(p, src.W, x0, rowFirst, cw, rows)
 		}
 		if needV {
-			tmp = resampleVertical(tmp, rowFirst, vc)
+			return resampleVertical(tmp, cw, rowFirst, vc)
 		}
-		out[c] = tmp
+		return unpackColumns(tmp, cw, rows)
 	}
-	if channels == 1 {
-		out[1], out[2] = out[0], out[0]
+	if src.IsGray() {
+		return newGray(cw, ch, one(src.R)), nil
 	}
-	return out, nil
+	return &RGB8{W: cw, H: ch, R: one(src.R), G: one(src.G), B: one(src.B)}, nil
 }
 
-// isGray reports whether every pixel of m has equal red, green and blue.
-func isGray(m *RGB8) bool {
-	p := m.Pix
-	for i := 0; i+2 < len(p); i += 3 {
-		if p[i] != p[i+1] || p[i] != p[i+2] {
-			return false
-		}
-	}
-	return true
+// The two passes below are Pillow's loops with one speed-up that does not
+// change a single bit: two 32-bit sums are carried in one int64 ("two
+// lanes"). A lane pair holds L0 + L1<<32 for pixel values a (lane 0) and
+// b (lane 1); multiplying by a coefficient k and adding gives exactly
+// a*k + (b*k)<<32, so one multiply-add does the work of two. Each lane's
+// true sum fits in an int32 (Pillow's own sums are C ints), so at the end
+// int32(s) is lane 0 exactly and (s - lane0) >> 32 is lane 1 exactly, even
+// when lane 0 is negative and borrowed from lane 1 along the way. Integer
+// sums do not depend on the order of their terms, so taps may be added in
+// any grouping.
+
+// unpack2 splits a two-lane sum into its lanes.
+func unpack2(s int64) (lo, hi int32) {
+	lo = int32(s)
+	return lo, int32((s - int64(lo)) >> 32)
 }
 
-// channelWindow copies channel c of the w x h window at (x0, y0) of m.
-func channelWindow(m *RGB8, c, x0, y0, w, h int) *plane {
-	out := &plane{w: w, h: h, pix: make([]uint8, w*h)}
-	for y := 0; y < h; y++ {
-		row := m.Pix[3*((y0+y)*m.W+x0)+c:]
-		d := out.pix[y*w : (y+1)*w]
-		for x := range d {
-			d[x] = row[3*x]
-		}
-	}
-	return out
-}
+// half2 is Pillow's rounding term 1<<(PRECISION_BITS-1) in both lanes.
+const half2 = int64(1)<<(precisionBits-1) | int64(1)<<(precisionBits-1)<<32
 
-// resampleHorizontal runs Pillow's horizontal pass over channel c of rows
-// [rowFirst, rowFirst+rows) of src; output column i uses coefficients i.
-func resampleHorizontal(src *RGB8, c, rowFirst, rows int, co coeffs) *plane {
-	const half = int32(1) << (precisionBits - 1)
-	w := len(co.n)
-	out := &plane{w: w, h: rows, pix: make([]uint8, w*rows)}
-	stride := 3 * src.W
+// packColumns packs the w x rows window at (x0, y0) of the plane p (of
+// width srcW) into column pairs: lane 0 even columns, lane 1 odd ones.
+func packColumns(p []uint8, srcW, x0, y0, w, rows int) []int64 {
+	hw := (w + 1) / 2
+	out := make([]int64, rows*hw)
 	for y := 0; y < rows; y++ {
-		srow := src.Pix[(rowFirst+y)*stride+c : (rowFirst+y+1)*stride]
-		drow := out.pix[y*w : (y+1)*w]
-		for xx := range drow {
-			n := co.n[xx]
-			k := co.k[xx*co.ksize : xx*co.ksize+n]
-			seg := srow[3*co.start[xx]:]
-			s := half
-			for i, kv := range k {
-				s += int32(seg[3*i]) * kv
-			}
-			drow[xx] = clip8(s)
+		r := p[(y0+y)*srcW+x0 : (y0+y)*srcW+x0+w]
+		d := out[y*hw : (y+1)*hw]
+		for x, v := range r {
+			d[x/2] |= int64(v) << (32 * uint(x%2))
 		}
 	}
 	return out
 }
 
-// resampleVertical runs Pillow's vertical pass over src, whose first row is
-// source row rowOffset; output row i uses coefficients i. Integer sums do
-// not depend on the order of their terms, so taps are added two at a time.
-func resampleVertical(src *plane, rowOffset int, co coeffs) *plane {
-	const half = int32(1) << (precisionBits - 1)
-	w := src.w
-	out := &plane{w: w, h: len(co.n), pix: make([]uint8, w*len(co.n))}
-	acc := make([]int32, w)
-	for yy := range out.h {
-		k := co.k[yy*co.ksize : yy*co.ksize+co.n[yy]]
-		first := co.start[yy] - rowOffset
-		for i := range acc {
-			acc[i] = half
-		}
-		j := 0
-		for ; j+1 < len(k); j += 2 {
-			k0, k1 := k[j], k[j+1]
-			r0 := src.pix[(first+j)*w : (first+j+1)*w]
-			r1 := src.pix[(first+j+1)*w : (first+j+2)*w]
-			r0, r1 = r0[:len(acc)], r1[:len(acc)]
-			for i := range acc {
-				acc[i] += int32(r0[i])*k0 + int32(r1[i])*k1
-			}
-		}
-		if j < len(k) {
-			k0 := k[j]
-			r0 := src.pix[(first+j)*w : (first+j+1)*w]
-			r0 = r0[:len(acc)]
-			for i := range acc {
-				acc[i] += int32(r0[i]) * k0
-			}
-		}
-		drow := out.pix[yy*w : (yy+1)*w]
-		for i, v := range acc {
-			drow[i] = clip8(v)
+// unpackColumns is the inverse of packColumns for a whole plane of width w.
+func unpackColumns(pk []int64, w, rows int) []uint8 {
+	hw := (w + 1) / 2
+	out := make([]uint8, w*rows)
+	for y := 0; y < rows; y++ {
+		for x := 0; x < w; x++ {
+			out[y*w+x] = uint8(pk[y*hw+x/2] >> (32 * uint(x%2)))
 		}
 	}
 	return out
+}
+
+// resampleHorizontal runs Pillow's horizontal pass over rows
+// [rowFirst, rowFirst+rows) of the plane p of width srcW; output column i
+// uses coefficients i. The result is packed in column pairs for the
+// vertical pass. Eight source rows at a time are packed in pairs (lane 0
+// the even row, lane 1 the odd one) into a small buffer that stays in
+// cache, and the four pairs are swept together so that each column's
+// coefficients and bounds are fetched once for eight rows. Missing rows at
+// the end are zeros whose results are dropped.
+func resampleHorizontal(p []uint8, srcW, rowFirst, rows int, co coeffs) []int64 {
+	const group = 4 // row pairs per sweep
+	w := len(co.n)
+	hw := (w + 1) / 2
+	out := make([]int64, rows*hw)
+	buf := make([]int64, group*srcW)
+	zero := make([]uint8, srcW)
+	srcRow := func(y int) []uint8 {
+		if y >= rows {
+			return zero
+		}
+		return p[(rowFirst+y)*srcW : (rowFirst+y+1)*srcW]
+	}
+	var res [2 * group][]uint8 // the eight output rows of one sweep
+	for j := range res {
+		res[j] = make([]uint8, w)
+	}
+	for y0 := 0; y0 < rows; y0 += 2 * group {
+		for j := 0; j < group; j++ {
+			r0, r1 := srcRow(y0+2*j), srcRow(y0+2*j+1)
+			d := buf[j*srcW : (j+1)*srcW]
+			r0, r1 = r0[:len(d)], r1[:len(d)]
+			for x := range d {
+				d[x] = int64(r0[x]) | int64(r1[x])<<32
+			}
+		}
+		a, b := buf[:srcW], buf[srcW:2*srcW]
+		c, d := buf[2*srcW:3*srcW], buf[3*srcW:4*srcW]
+		res0, res1, res2, res3 := res[0][:w], res[1][:w], res[2][:w], res[3][:w]
+		res4, res5, res6, res7 := res[4][:w], res[5][:w], res[6][:w], res[7][:w]
+		for xx := 0; xx < w; xx++ {
+			st := co.start[xx]
+			k := co.k64[xx*co.ksize : xx*co.ksize+co.n[xx]]
+			a0, b0, c0, d0 := a[st:st+len(k)], b[st:st+len(k)], c[st:st+len(k)], d[st:st+len(k)]
+			sa, sb, sc, sd := half2, half2, half2, half2
+			for i, kv := range k {
+				sa += a0[i] * kv
+				sb += b0[i] * kv
+				sc += c0[i] * kv
+				sd += d0[i] * kv
+			}
+			lo, hi := unpack2(sa)
+			res0[xx], res1[xx] = clip8(lo), clip8(hi)
+			lo, hi = unpack2(sb)
+			res2[xx], res3[xx] = clip8(lo), clip8(hi)
+			lo, hi = unpack2(sc)
+			res4[xx], res5[xx] = clip8(lo), clip8(hi)
+			lo, hi = unpack2(sd)
+			res6[xx], res7[xx] = clip8(lo), clip8(hi)
+		}
+		for j := 0; j < 2*group && y0+j < rows; j++ {
+			o := out[(y0+j)*hw : (y0+j+1)*hw]
+			r := res[j]
+			for x := 0; x+1 < len(r); x += 2 {
+				o[x/2] = int64(r[x]) | int64(r[x+1])<<32
+			}
+			if len(r)%2 == 1 {
+				o[hw-1] = int64(r[len(r)-1])
+			}
+		}
+	}
+	return out
+}
+
+// resampleVertical runs Pillow's vertical pass over src, rows of w pixels
+// packed in column pairs, whose first row is source row rowOffset; output
+// row i uses coefficients i. Taps are added four at a time (a group short
+// of four is padded with zero coefficients); the first group starts the
+// sums from Pillow's rounding term and the last one writes output bytes.
+func resampleVertical(src []int64, w, rowOffset int, co coeffs) []uint8 {
+	h := len(co.n)
+	hw := (w + 1) / 2
+	out := make([]uint8, 2*hw*h)
+	acc := make([]int64, hw)
+	row := func(j int) []int64 { return src[j*hw : (j+1)*hw][:len(acc)] }
+	for yy := 0; yy < h; yy++ {
+		k := co.k64[yy*co.ksize : yy*co.ksize+co.n[yy]]
+		first := co.start[yy] - rowOffset
+		d := out[2*hw*yy : 2*hw*(yy+1)]
+		d = d[:2*len(acc)]
+		groups := (len(k) + 3) / 4
+		for g := 0; g < groups; g++ {
+			var kv [4]int64
+			var rs [4][]int64
+			for t := range kv {
+				if j := 4*g + t; j < len(k) {
+					kv[t], rs[t] = k[j], row(first+j)
+				} else {
+					kv[t], rs[t] = 0, row(first)
+				}
+			}
+			k0, k1, k2, k3 := kv[0], kv[1], kv[2], kv[3]
+			r0, r1, r2, r3 := rs[0], rs[1], rs[2], rs[3]
+			switch firstGroup, lastGroup := g == 0, g == groups-1; {
+			case firstGroup && lastGroup:
+				for i := range acc {
+					lo, hi := unpack2(half2 + r0[i]*k0 + r1[i]*k1 + r2[i]*k2 + r3[i]*k3)
+					d[2*i], d[2*i+1] = clip8(lo), clip8(hi)
+				}
+			case firstGroup:
+				for i := range acc {
+					acc[i] = half2 + r0[i]*k0 + r1[i]*k1 + r2[i]*k2 + r3[i]*k3
+				}
+			case lastGroup:
+				for i, s := range acc {
+					lo, hi := unpack2(s + r0[i]*k0 + r1[i]*k1 + r2[i]*k2 + r3[i]*k3)
+					d[2*i], d[2*i+1] = clip8(lo), clip8(hi)
+				}
+			default:
+				for i := range acc {
+					acc[i] += r0[i]*k0 + r1[i]*k1 + r2[i]*k2 + r3[i]*k3
+				}
+			}
+		}
+	}
+	if w%2 == 0 {
+		return out
+	}
+	compact := make([]uint8, w*h)
+	for y := 0; y < h; y++ {
+		copy(compact[y*w:(y+1)*w], out[y*2*hw:])
+	}
+	return compact
 }

@@ -30,24 +30,34 @@ func jpegTables() *ycbcrTables {
 	return t
 }
 
-// convertYCbCr writes m, converted to RGB, into out (same size). Chroma is
-// taken from the nearest sample (Go's image.YCbCr layout); libjpeg and
-// libwebp interpolate subsampled chroma instead ("fancy upsampling"), which
-// is one of the documented sources of small differences from Pillow.
-func convertYCbCr(out *RGB8, m *image.YCbCr, rng ycbcrRange) {
+// convertYCbCr converts m to RGB. Chroma is taken from the nearest sample
+// (Go's image.YCbCr layout); libjpeg and libwebp interpolate subsampled
+// chroma instead ("fancy upsampling"), which is one of the documented
+// sources of small differences from Pillow. A JPEG whose chroma is 128
+// everywhere converts to R = G = B = Y in libjpeg's arithmetic and is
+// returned as a gray image.
+func convertYCbCr(m *image.YCbCr, rng ycbcrRange) *RGB8 {
 	b := m.Rect
 	w, h := b.Dx(), b.Dy()
+	if rng == ycbcrJPEG && neutralChroma(m) {
+		p := make([]uint8, w*h)
+		for y := 0; y < h; y++ {
+			o := m.YOffset(b.Min.X, b.Min.Y+y)
+			copy(p[y*w:(y+1)*w], m.Y[o:o+w])
+		}
+		return newGray(w, h, p)
+	}
+	out := NewRGB8(w, h)
 	if rng == ycbcrWebP {
 		for y := 0; y < h; y++ {
 			for x := 0; x < w; x++ {
 				yi := m.YOffset(b.Min.X+x, b.Min.Y+y)
 				ci := m.COffset(b.Min.X+x, b.Min.Y+y)
-				r, g, bl := webpYUVToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
-				i := 3 * (y*w + x)
-				out.Pix[i], out.Pix[i+1], out.Pix[i+2] = r, g, bl
+				i := y*w + x
+				out.R[i], out.G[i], out.B[i] = webpYUVToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
 			}
 		}
-		return
+		return out
 	}
 	t := jpegTables()
 	for y := 0; y < h; y++ {
@@ -55,12 +65,34 @@ func convertYCbCr(out *RGB8, m *image.YCbCr, rng ycbcrRange) {
 			yi := m.YOffset(b.Min.X+x, b.Min.Y+y)
 			ci := m.COffset(b.Min.X+x, b.Min.Y+y)
 			yy, cb, cr := int32(m.Y[yi]), m.Cb[ci], m.Cr[ci]
-			i := 3 * (y*w + x)
-			out.Pix[i] = clampByte(yy + t.rCr[cr])
-			out.Pix[i+1] = clampByte(yy + (t.gCb[cb]+t.gCr[cr])>>t.shift)
-			out.Pix[i+2] = clampByte(yy + t.bCb[cb])
+			i := y*w + x
+			out.R[i] = clampByte(yy + t.rCr[cr])
+			out.G[i] = clampByte(yy + (t.gCb[cb]+t.gCr[cr])>>t.shift)
+			out.B[i] = clampByte(yy + t.bCb[cb])
 		}
 	}
+	return out
+}
+
+// neutralChroma reports whether every chroma sample inside m's bounds is 128.
+func neutralChroma(m *image.YCbCr) bool {
+	b := m.Rect
+	c0 := m.COffset(b.Min.X, b.Min.Y)
+	c1 := m.COffset(b.Max.X-1, b.Max.Y-1) + 1
+	if c0 < 0 || c1 > len(m.Cb) || c1 > len(m.Cr) || c0 >= c1 {
+		return false
+	}
+	for _, v := range m.Cb[c0:c1] {
+		if v != 128 {
+			return false
+		}
+	}
+	for _, v := range m.Cr[c0:c1] {
+		if v != 128 {
+			return false
+		}
+	}
+	return true
 }
 
 // clampByte limits v to 0..255 (libjpeg's range_limit table).
