@@ -90,7 +90,9 @@ func (t *Tokenizer) isLegacyAdded(tok string) bool {
 // spaces, glue the continuation pieces, strip.
 func (t *Tokenizer) tokensToString(tokens []string) string {
 	s := strings.Join(tokens, " ")
-	s = strings.ReplaceAll(s, " "+t.cfg.ContinuingSubwordPrefix, "")
+	if p := t.cfg.ContinuingSubwordPrefix; p != "" {
+		s = strings.ReplaceAll(s, " "+p, "")
+	}
 	return pyStrip(s)
 }
 

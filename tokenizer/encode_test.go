@@ -226,3 +226,39 @@ func TestCasedConfigAndNeverSplit(t *testing.T) {
 		t.Errorf("strip_accents without lower-casing: %q", got)
 	}
 }
+
+func TestNonSpecialAddedTokens(t *testing.T) {
+	plain := BertBaseUncased()
+	tok := BertBaseUncased()
+	// As transformers' add_tokens: a normalized token of a lower-casing
+	// tokenizer is stored lower-cased and matched in the lower-cased text.
+	if err := tok.AddTokens(AddedToken{Content: "MyTok", ID: -1, Normalized: true}, AddedToken{Content: "tok", ID: -1, SingleWord: true}); err != nil {
+		t.Fatal(err)
+	}
+	id, ok := tok.TokenID("mytok")
+	if !ok || id != 30522 || tok.VocabSize() != 30524 {
+		t.Fatalf("mytok = %d %v, vocab size %d", id, ok, tok.VocabSize())
+	}
+	enc, err := tok.Encode("a MyTok b", EncodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int64{101, 1037, 30522, 1038, 102}; !slices.Equal(enc.IDs, want) {
+		t.Errorf("ids %v, want %v", enc.IDs, want)
+	}
+	// Non-special added tokens are decoded as texts of their own and are
+	// kept by skip_special_tokens.
+	if got := tok.Decode(enc.IDs, true); got != "a mytok b" {
+		t.Errorf("decode: %q", got)
+	}
+	// A single_word token inside a word is not cut out.
+	inWord, _ := tok.Encode("atok b", EncodeOptions{})
+	base, _ := plain.Encode("atok b", EncodeOptions{})
+	if !slices.Equal(inWord.IDs, base.IDs) {
+		t.Errorf("single_word token matched inside a word: %v, want %v", inWord.IDs, base.IDs)
+	}
+	alone, _ := tok.Encode("a tok b", EncodeOptions{})
+	if want := []int64{101, 1037, 30523, 1038, 102}; !slices.Equal(alone.IDs, want) {
+		t.Errorf("single_word token alone: %v, want %v", alone.IDs, want)
+	}
+}

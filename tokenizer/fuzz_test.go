@@ -70,3 +70,47 @@ func FuzzEncode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLoad feeds arbitrary vocab.txt, tokenizer_config.json,
+// special_tokens_map.json and tokenizer.json files to Load: it must return a
+// tokenizer or an error, never panic, and a tokenizer it returns must encode
+// and decode with every id in range.
+func FuzzLoad(f *testing.F) {
+	small := "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nchest\nx\n-\nray\n##s\n.\n"
+	f.Add(small, gitTokenizerConfig, specialTokensMapJSON, "")
+	f.Add(small, `{"do_lower_case": false, "never_split": ["X"], "added_tokens_decoder": {"11": {"content": "[DEC]", "special": true}}}`, `{"additional_special_tokens": ["[ENC]"], "bos_token": {"content": "[DEC]"}}`, "")
+	f.Add("", "", "", `{"pre_tokenizer": {"type": "BertPreTokenizer"}, "added_tokens": [{"id": 0, "content": "[PAD]", "special": true}], "normalizer": {"type": "BertNormalizer", "lowercase": true}, "post_processor": {"type": "BertProcessing", "cls": ["[CLS]", 2], "sep": ["[SEP]", 3]}, "model": {"type": "WordPiece", "vocab": {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "chest": 4, "##s": 5}}}`)
+	f.Add("a\r\nb\rc", `{"model_max_length": 4, "padding_side": "left"}`, `{"pad_token": null}`, "{")
+	f.Fuzz(func(t *testing.T, vocab, config, specialMap, tokJSON string) {
+		files := map[string]string{}
+		if vocab != "" {
+			files[VocabFile] = vocab
+		}
+		if tokJSON != "" {
+			files[TokenizerFile] = tokJSON
+		}
+		if config != "" {
+			files[TokenizerConfig] = config
+		}
+		if specialMap != "" {
+			files[SpecialTokensMap] = specialMap
+		}
+		tok, err := Load(writeFolder(t, files))
+		if err != nil {
+			return
+		}
+		for _, text := range []string{"Chest X-rays. [CLS] chest", vocab, ""} {
+			enc, err := tok.Encode(text, EncodeOptions{Truncate: true, MaxLength: 8, Padding: PadToMaxLength})
+			if err != nil {
+				continue // e.g. no cls_token or pad_token to add
+			}
+			for _, id := range enc.IDs {
+				if id < 0 || id >= int64(tok.VocabSize()) {
+					t.Fatalf("id %d out of range [0, %d)", id, tok.VocabSize())
+				}
+			}
+			_ = tok.Decode(enc.IDs, true)
+			_ = tok.Decode(enc.IDs, false)
+		}
+	})
+}

@@ -15,12 +15,11 @@ import (
 
 // The file names of a Hugging Face model folder that Load reads.
 const (
-	VocabFile          = "vocab.txt"
-	TokenizerFile      = "tokenizer.json"
-	TokenizerConfig    = "tokenizer_config.json"
-	SpecialTokensMap   = "special_tokens_map.json"
-	AddedTokensFile    = "added_tokens.json"
-	maxReasonableBytes = 1 << 30
+	VocabFile        = "vocab.txt"
+	TokenizerFile    = "tokenizer.json"
+	TokenizerConfig  = "tokenizer_config.json"
+	SpecialTokensMap = "special_tokens_map.json"
+	AddedTokensFile  = "added_tokens.json"
 )
 
 // Load reads the tokenizer of a Hugging Face model folder: the vocabulary

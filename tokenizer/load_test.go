@@ -231,6 +231,7 @@ func TestLoadErrors(t *testing.T) {
 		{"json duplicate id", map[string]string{TokenizerFile: `{"pre_tokenizer": {"type": "BertPreTokenizer"}, "model": {"type": "WordPiece", "vocab": {"a": 0, "b": 0}}}`}, "id 0 is given to both"},
 		{"json normalizer", map[string]string{TokenizerFile: strings.Replace(good, `"type": "BertNormalizer"`, `"type": "Lowercase"`, 1)}, `normalizer type "Lowercase"`},
 		{"json pre-tokenizer", map[string]string{TokenizerFile: `{"model": {"type": "WordPiece", "vocab": {"a": 0}}}`}, "pre_tokenizer null"},
+		{"json huge id", map[string]string{TokenizerFile: `{"model": {"type": "WordPiece", "vocab": {"a": 2000000000}}}`}, "has id 2000000000"},
 		{"json vocab type", map[string]string{TokenizerFile: `{"model": {"type": "WordPiece", "vocab": {"a": "x"}}}`}, "tokenizer.json:1:"},
 	}
 	for _, c := range cases {

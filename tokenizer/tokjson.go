@@ -5,6 +5,10 @@ import (
 	"fmt"
 )
 
+// maxVocabID bounds the ids of a tokenizer.json vocabulary, whose id -> token
+// table is allocated whole (no WordPiece vocabulary comes near it).
+const maxVocabID = 1 << 24
+
 // tokenizerJSON is what Load takes from a Hugging Face tokenizer.json (the
 // `tokenizers` library's file) of a BERT WordPiece tokenizer.
 type tokenizerJSON struct {
@@ -71,8 +75,8 @@ func parseTokenizerJSON(data []byte, path string) (*tokenizerJSON, error) {
 	tj := &tokenizerJSON{ids: make(map[string]int32, len(m.Vocab)), unk: "[UNK]", prefix: "##", maxChars: 100}
 	byID := make(map[int64]string, len(m.Vocab))
 	for tok, id := range m.Vocab {
-		if id < 0 || id >= 1<<31-1 {
-			return nil, fmt.Errorf("%s: model.vocab: token %q has id %d", path, tok, id)
+		if id < 0 || id >= maxVocabID {
+			return nil, fmt.Errorf("%s: model.vocab: token %q has id %d, outside [0, %d)", path, tok, id, maxVocabID)
 		}
 		if other, ok := byID[id]; ok {
 			return nil, fmt.Errorf("%s: model.vocab: id %d is given to both %q and %q", path, id, other, tok)
