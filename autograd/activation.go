@@ -27,60 +27,66 @@ const (
 	quickCoef   = 1.702
 )
 
-// geluForward writes y = gelu(x) for the chosen kind.
+// geluForward writes y = gelu(x) for the chosen kind, and into aux the
+// transcendental part the backward reuses (so the backward computes no
+// erf or tanh again):
 //
-//	erf:   y = ½x(1 + erf(x/√2))
-//	tanh:  y = ½x(1 + tanh u),  u = √(2/π)(x + 0.044715x³)
-//	quick: y = x σ(1.702x)
-func geluForward[T float](kind geluKind, x, y []T) {
+//	erf:   y = ½x(1 + erf(x/√2)),            aux = Φ(x) = ½(1 + erf(x/√2))
+//	tanh:  y = ½x(1 + t),  t = tanh(√(2/π)(x + 0.044715x³)),  aux = t
+//	quick: y = x s,  s = σ(1.702x),           aux = s
+func geluForward[T float](kind geluKind, x, y, aux []T) {
 	parallelFor(len(x), 20, func(lo, hi int) {
-		x, y := x[lo:hi], y[lo:hi]
+		x, y, aux := x[lo:hi], y[lo:hi], aux[lo:hi]
 		switch kind {
 		case geluErf:
 			for i, v := range x {
 				f := float64(v)
-				y[i] = T(0.5 * f * (1 + math.Erf(f*invSqrt2)))
-			}
-		case geluTanh:
-			for i, v := range x {
-				f := float64(v)
-				y[i] = T(0.5 * f * (1 + math.Tanh(sqrt2OverPi*(f+geluCoef*f*f*f))))
-			}
-		case geluQuick:
-			for i, v := range x {
-				f := float64(v)
-				y[i] = T(f * sigmoid(quickCoef*f))
-			}
-		}
-	})
-}
-
-// geluBackward writes dx = g · dy/dx.
-//
-//	erf:   dy/dx = ½(1 + erf(x/√2)) + x φ(x),  φ(x) = e^(−x²/2)/√(2π)
-//	tanh:  dy/dx = ½(1 + t) + ½x(1 − t²) √(2/π)(1 + 3·0.044715x²),  t = tanh u
-//	quick: dy/dx = s + 1.702 x s(1 − s),  s = σ(1.702x)
-func geluBackward[T float](kind geluKind, g, x, dx []T) {
-	parallelFor(len(x), 25, func(lo, hi int) {
-		g, x, dx := g[lo:hi], x[lo:hi], dx[lo:hi]
-		switch kind {
-		case geluErf:
-			for i, v := range x {
-				f := float64(v)
-				d := 0.5*(1+math.Erf(f*invSqrt2)) + f*invSqrt2Pi*math.Exp(-0.5*f*f)
-				dx[i] = T(float64(g[i]) * d)
+				p := 0.5 * (1 + math.Erf(f*invSqrt2))
+				y[i], aux[i] = T(f*p), T(p)
 			}
 		case geluTanh:
 			for i, v := range x {
 				f := float64(v)
 				t := math.Tanh(sqrt2OverPi * (f + geluCoef*f*f*f))
-				d := 0.5*(1+t) + 0.5*f*(1-t*t)*sqrt2OverPi*(1+3*geluCoef*f*f)
-				dx[i] = T(float64(g[i]) * d)
+				y[i], aux[i] = T(0.5*f*(1+t)), T(t)
 			}
 		case geluQuick:
 			for i, v := range x {
 				f := float64(v)
 				s := sigmoid(quickCoef * f)
+				y[i], aux[i] = T(f*s), T(s)
+			}
+		}
+	})
+}
+
+// geluBackward writes dx = g · dy/dx from x and the forward's aux.
+//
+//	erf:   dy/dx = Φ(x) + x φ(x),  φ(x) = e^(−x²/2)/√(2π)
+//	tanh:  dy/dx = ½(1 + t) + ½x(1 − t²) √(2/π)(1 + 3·0.044715x²)
+//	quick: dy/dx = s + 1.702 x s(1 − s)
+//
+// For float64 the saved aux is exact; for float32 it is rounded to float32,
+// which changes dy/dx by at most a float32 rounding of its first term.
+func geluBackward[T float](kind geluKind, g, x, aux, dx []T) {
+	parallelFor(len(x), 10, func(lo, hi int) {
+		g, x, aux, dx := g[lo:hi], x[lo:hi], aux[lo:hi], dx[lo:hi]
+		switch kind {
+		case geluErf:
+			for i, v := range x {
+				f := float64(v)
+				d := float64(aux[i]) + f*invSqrt2Pi*math.Exp(-0.5*f*f)
+				dx[i] = T(float64(g[i]) * d)
+			}
+		case geluTanh:
+			for i, v := range x {
+				f, t := float64(v), float64(aux[i])
+				d := 0.5*(1+t) + 0.5*f*(1-t*t)*sqrt2OverPi*(1+3*geluCoef*f*f)
+				dx[i] = T(float64(g[i]) * d)
+			}
+		case geluQuick:
+			for i, v := range x {
+				f, s := float64(v), float64(aux[i])
 				dx[i] = T(float64(g[i]) * (s + quickCoef*f*s*(1-s)))
 			}
 		}
@@ -101,18 +107,19 @@ func gelu(op string, kind geluKind, a *Var) *Var {
 	x := contig(a.Value)
 	f32 := isF32(op, x)
 	y := tensor.Zeros(x.DType(), x.Shape()...)
+	aux := tensor.Zeros(x.DType(), x.Shape()...)
 	if f32 {
-		geluForward(kind, data[float32](x), data[float32](y))
+		geluForward(kind, data[float32](x), data[float32](y), data[float32](aux))
 	} else {
-		geluForward(kind, data[float64](x), data[float64](y))
+		geluForward(kind, data[float64](x), data[float64](y), data[float64](aux))
 	}
 	return record(op, y, false, func(g *tensor.Tensor) []*tensor.Tensor {
 		g = contig(g)
 		dx := tensor.Zeros(x.DType(), x.Shape()...)
 		if f32 {
-			geluBackward(kind, data[float32](g), data[float32](x), data[float32](dx))
+			geluBackward(kind, data[float32](g), data[float32](x), data[float32](aux), data[float32](dx))
 		} else {
-			geluBackward(kind, data[float64](g), data[float64](x), data[float64](dx))
+			geluBackward(kind, data[float64](g), data[float64](x), data[float64](aux), data[float64](dx))
 		}
 		return []*tensor.Tensor{dx}
 	}, a)

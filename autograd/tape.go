@@ -110,7 +110,8 @@ func (tp *Tape) NoGrad(f func()) {
 
 // Release drops every recorded op without running a backward.
 func (tp *Tape) Release() {
-	for _, n := range tp.nodes {
+	for i, n := range tp.nodes {
+		tp.nodes[i] = nil
 		n.out.node = nil
 		n.out.RequiresGrad = false
 		n.inputs, n.backward, n.out = nil, nil, nil
@@ -258,6 +259,9 @@ func (tp *Tape) BackwardWithGrad(out *Var, grad *tensor.Tensor) error {
 			}
 			accumulate(grads, n.op, in, gin[j], !n.aliases)
 		}
+		// Drop what the node saved for its backward now, not at the end,
+		// so activations are freed as the backward pass walks down.
+		n.backward = nil
 	}
 	// What is left are the leaves (and values from pending histories on no
 	// tape, which cannot happen after adopt).
