@@ -135,6 +135,9 @@ func load(dir string) (*Tokenizer, error) {
 		return nil, err
 	}
 	t.refresh()
+	if err := t.checkUnk(); err != nil {
+		return nil, err
+	}
 	return t, nil
 }
 

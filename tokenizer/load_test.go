@@ -232,6 +232,7 @@ func TestLoadErrors(t *testing.T) {
 		{"json normalizer", map[string]string{TokenizerFile: strings.Replace(good, `"type": "BertNormalizer"`, `"type": "Lowercase"`, 1)}, `normalizer type "Lowercase"`},
 		{"json pre-tokenizer", map[string]string{TokenizerFile: `{"model": {"type": "WordPiece", "vocab": {"a": 0}}}`}, "pre_tokenizer null"},
 		{"json huge id", map[string]string{TokenizerFile: `{"model": {"type": "WordPiece", "vocab": {"a": 2000000000}}}`}, "has id 2000000000"},
+		{"no unk", map[string]string{VocabFile: "[CLS]\n[SEP]\na\n", SpecialTokensMap: `{"unk_token": null}`}, "unknown token \"[UNK]\""},
 		{"json vocab type", map[string]string{TokenizerFile: `{"model": {"type": "WordPiece", "vocab": {"a": "x"}}}`}, "tokenizer.json:1:"},
 	}
 	for _, c := range cases {

@@ -176,7 +176,18 @@ func New(vocab []string, cfg Config) (*Tokenizer, error) {
 	if err := t.setRoles(roles, nil, nil); err != nil {
 		return nil, err
 	}
+	if err := t.checkUnk(); err != nil {
+		return nil, err
+	}
 	return t, nil
+}
+
+// checkUnk makes sure that WordPiece's unknown token has an id.
+func (t *Tokenizer) checkUnk() error {
+	if t.unkID() < 0 {
+		return fmt.Errorf("tokenizer: the unknown token %q is neither in the vocabulary nor an added token", t.unkToken())
+	}
+	return nil
 }
 
 // newFromMap builds a Tokenizer without special tokens from token -> id.
@@ -269,6 +280,7 @@ func (t *Tokenizer) setRoles(roles map[string]string, additional []string, exten
 	return nil
 }
 
+// contains reports whether list holds s.
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
