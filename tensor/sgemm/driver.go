@@ -5,13 +5,17 @@ import (
 	"sync/atomic"
 )
 
-// bufPool recycles packing buffers between calls, so that a steady stream
-// of products does not allocate. It holds *[]float32.
-var bufPool sync.Pool
+// Pools of packing buffers, so that a steady stream of products does not
+// allocate: one for B panels and one for A chunks, whose sizes differ. They
+// hold *[]float32.
+var (
+	bPool sync.Pool
+	aPool sync.Pool
+)
 
-// getBuf returns a buffer of n float32s with arbitrary contents.
-func getBuf(n int) *[]float32 {
-	if p, ok := bufPool.Get().(*[]float32); ok && cap(*p) >= n {
+// getBuf returns a buffer of n float32s with arbitrary contents from pool.
+func getBuf(pool *sync.Pool, n int) *[]float32 {
+	if p, ok := pool.Get().(*[]float32); ok && cap(*p) >= n {
 		*p = (*p)[:n]
 		return p
 	}
@@ -19,12 +23,10 @@ func getBuf(n int) *[]float32 {
 	return &s
 }
 
-// putBuf returns a buffer obtained from getBuf to the pool.
-func putBuf(p *[]float32) { bufPool.Put(p) }
-
 // minParallelWork is the size m*n*k below which a product runs on one
-// goroutine: smaller ones finish faster than goroutines start.
-const minParallelWork = 64 * 64 * 64
+// goroutine: smaller ones (about 161³, tens of microseconds) gain less from
+// a second core than waking it and the barriers between phases cost.
+const minParallelWork = 1 << 22
 
 // gemm holds the operands of one product and the state that its
 // goroutines share.
@@ -81,10 +83,10 @@ func run(mk microKernel, threads int, transA, transB bool, m, n, k int, alpha fl
 		g.rowChunks = min(g.mSl, roundUp(g.rowChunks, threads))
 	}
 
-	g.bPack = getBuf(g.kc * roundUp(g.nc, nr))
+	g.bPack = getBuf(&bPool, g.kc*roundUp(g.nc, nr))
 	g.aPacks = make([]*[]float32, threads)
 	for t := range g.aPacks {
-		g.aPacks[t] = getBuf(mk.mc*g.kc + mr*nr)
+		g.aPacks[t] = getBuf(&aPool, mk.mc*g.kc+mr*nr)
 	}
 
 	for jc := 0; jc < n; jc += g.nc {
@@ -114,9 +116,9 @@ func run(mk microKernel, threads int, transA, transB bool, m, n, k int, alpha fl
 		}
 	}
 
-	putBuf(g.bPack)
+	bPool.Put(g.bPack)
 	for _, p := range g.aPacks {
-		putBuf(p)
+		aPool.Put(p)
 	}
 }
 

@@ -10,3 +10,8 @@ func archKernels() map[Kernel]microKernel { return nil }
 func transpose4Fast(dst []float32, ldd int, src []float32, lds int, n int) {
 	transpose4Go(dst, ldd, src, lds, n)
 }
+
+// dealRowFast is the pure-Go row dealing where no assembly exists.
+func dealRowFast(dst []float32, dstStride int, row []float32, pieces, width, _ int) {
+	dealRowGo(dst, dstStride, row, pieces, width)
+}

@@ -30,26 +30,35 @@ func packA(dst []float32, transA bool, a []float32, lda, i0, mcur, p0, kcur, mr 
 	}
 }
 
+// prefetchRows is how many rows of B ahead packB asks for.
+const prefetchRows = 2
+
 // packB copies slivers lo..hi-1 of the kcur×ncur block of op(B) whose
 // top-left element is op(B)[p0][j0] into dst as NR-wide slivers: sliver s
 // holds columns j0+s*nr .. j0+s*nr+nr-1, stored k step by k step (nr values
 // per step). Columns past the end of the block are zero.
 func packB(dst []float32, transB bool, b []float32, ldb, j0, ncur, p0, kcur, nr, lo, hi int) {
+	if !transB {
+		// op(B)[p][j] = b[p*ldb+j]: walk the rows of B, each one a long
+		// sequential read, and deal its nr-wide pieces out to the slivers.
+		full := min(hi, ncur/nr) // slivers without padding
+		for p := 0; p < kcur; p++ {
+			row := b[(p0+p)*ldb+j0 : (p0+p)*ldb+j0+ncur]
+			if lo < full {
+				dealRowChecked(dst[lo*nr*kcur+p*nr:], nr*kcur, row[lo*nr:], full-lo, nr, prefetchRows*ldb)
+			}
+			if full < hi {
+				dp := dst[full*nr*kcur+p*nr : full*nr*kcur+p*nr+nr]
+				n := copy(dp, row[full*nr:])
+				clear(dp[n:])
+			}
+		}
+		return
+	}
 	for s := lo; s < hi; s++ {
 		d := dst[s*nr*kcur : (s+1)*nr*kcur]
 		cols := min(nr, ncur-s*nr)
 		first := j0 + s*nr
-		if !transB {
-			// op(B)[p][j] = b[p*ldb+j]: the nr values of one k step are
-			// contiguous in memory.
-			for p := 0; p < kcur; p++ {
-				src := b[(p0+p)*ldb+first : (p0+p)*ldb+first+cols]
-				dp := d[p*nr : p*nr+nr]
-				copy(dp, src)
-				clear(dp[cols:])
-			}
-			continue
-		}
 		// op(B)[p][j] = b[j*ldb+p]: transpose rows of B (columns of op(B))
 		// into k steps.
 		transposeRows(d, nr, b[first*ldb+p0:], ldb, cols, kcur)

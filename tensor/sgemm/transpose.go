@@ -50,3 +50,24 @@ func transpose4Go(dst []float32, ldd int, src []float32, lds int, n int) {
 		d[0], d[1], d[2], d[3] = src[p], src[lds+p], src[2*lds+p], src[3*lds+p]
 	}
 }
+
+// dealRowChecked copies row[s*width:(s+1)*width] to
+// dst[s*dstStride:s*dstStride+width] for s < pieces: one row of B dealt out
+// to packed slivers. ahead is a prefetch distance in floats: the row that
+// will be dealt next.
+func dealRowChecked(dst []float32, dstStride int, row []float32, pieces, width, ahead int) {
+	if pieces <= 0 {
+		return
+	}
+	// These checks make the accesses of the assembly provably in bounds.
+	_ = row[pieces*width-1]
+	_ = dst[(pieces-1)*dstStride+width-1]
+	dealRowFast(dst, dstStride, row, pieces, width, ahead)
+}
+
+// dealRowGo is the pure-Go dealRowFast.
+func dealRowGo(dst []float32, dstStride int, row []float32, pieces, width int) {
+	for s := 0; s < pieces; s++ {
+		copy(dst[s*dstStride:s*dstStride+width], row[s*width:(s+1)*width])
+	}
+}

@@ -49,3 +49,50 @@ loop:
 
 done:
 	RET
+
+// func dealRow(dst *float32, dstStride int, src *float32, pieces, width, ahead int)
+//
+// Copies pieces consecutive runs of width floats (width a multiple of 16)
+// from src into dst, dst+dstStride, dst+2*dstStride, ...: one row of B dealt
+// out to the packed slivers. 64 bytes per step with SSE moves. Each step
+// also prefetches the line ahead floats after the one it reads (a later row
+// of B), since the hardware prefetcher does not follow jumps between rows.
+TEXT ·dealRow(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ dstStride+8(FP), R8
+	SHLQ $2, R8            // dst stride in bytes
+	MOVQ src+16(FP), SI
+	MOVQ pieces+24(FP), CX
+	MOVQ width+32(FP), R9
+	SHRQ $4, R9            // 64-byte units per piece
+	MOVQ ahead+40(FP), R12
+	SHLQ $2, R12           // prefetch distance in bytes
+	TESTQ CX, CX
+	JZ   dealdone
+	TESTQ R9, R9
+	JZ   dealdone
+
+dealpiece:
+	MOVQ DI, R10
+	MOVQ R9, R11
+
+dealunit:
+	PREFETCHT0 (SI)(R12*1)
+	MOVUPS (SI), X0
+	MOVUPS 16(SI), X1
+	MOVUPS 32(SI), X2
+	MOVUPS 48(SI), X3
+	MOVUPS X0, (R10)
+	MOVUPS X1, 16(R10)
+	MOVUPS X2, 32(R10)
+	MOVUPS X3, 48(R10)
+	ADDQ $64, SI
+	ADDQ $64, R10
+	DECQ R11
+	JNZ  dealunit
+	ADDQ R8, DI
+	DECQ CX
+	JNZ  dealpiece
+
+dealdone:
+	RET
