@@ -3,6 +3,7 @@ package autograd
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 
 	"radcap/tensor"
 )
@@ -28,12 +29,30 @@ import (
 //	dV = Pᵀ g,  dP = g vᵀ,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),
 //	dQ = scale · dS k,  dK = scale · dSᵀ q
 func ScaledDotProductAttention(q, k, v *Var, mask *tensor.Tensor, causal bool, scale float64) *Var {
+	return attention("ScaledDotProductAttention", q, k, v, mask, causal, scale, 0, nil)
+}
+
+// ScaledDotProductAttentionDropout is ScaledDotProductAttention with
+// dropout on the attention weights, as BERT and ViT apply it in training
+// (dropout_p in F.scaled_dot_product_attention): each weight of P is
+// zeroed with probability p, drawn from rng, and the survivors scaled by
+// 1/(1−p). p = 0 is ScaledDotProductAttention.
+//
+//	O = (P ⊙ M) v;  backward: dV = (P ⊙ M)ᵀ g,  dP = (g vᵀ) ⊙ M, then as above
+func ScaledDotProductAttentionDropout(q, k, v *Var, mask *tensor.Tensor, causal bool, scale, p float64, rng *rand.Rand) *Var {
+	if p < 0 || p > 1 {
+		panic(fmt.Sprintf("autograd.ScaledDotProductAttentionDropout: probability %v outside [0, 1]", p))
+	}
+	return attention("ScaledDotProductAttentionDropout", q, k, v, mask, causal, scale, p, rng)
+}
+
+func attention(op string, q, k, v *Var, mask *tensor.Tensor, causal bool, scale, dropP float64, rng *rand.Rand) *Var {
 	qv, kv, vv := q.Value, k.Value, v.Value
-	sameDType("ScaledDotProductAttention", qv, kv, vv)
-	f32 := isF32("ScaledDotProductAttention", qv)
+	sameDType(op, qv, kv, vv)
+	f32 := isF32(op, qv)
 	if qv.Rank() < 2 || kv.Rank() < 2 || vv.Rank() < 2 || qv.Dim(-1) != kv.Dim(-1) || kv.Dim(-2) != vv.Dim(-2) {
-		panic(fmt.Sprintf("autograd.ScaledDotProductAttention: q %v, k %v, v %v (want [..., Tq, D], [..., Tk, D], [..., Tk, Dv])",
-			qv.Shape(), kv.Shape(), vv.Shape()))
+		panic(fmt.Sprintf("autograd.%s: q %v, k %v, v %v (want [..., Tq, D], [..., Tk, D], [..., Tk, Dv])",
+			op, qv.Shape(), kv.Shape(), vv.Shape()))
 	}
 	if scale == 0 {
 		scale = 1 / math.Sqrt(float64(qv.Dim(-1)))
@@ -51,7 +70,7 @@ func ScaledDotProductAttention(q, k, v *Var, mask *tensor.Tensor, causal bool, s
 		}
 		sh, err := tensor.BroadcastShapes(p.Shape(), mask.Shape())
 		if err != nil || !sameShape(sh, p.Shape()) {
-			panic(fmt.Sprintf("autograd.ScaledDotProductAttention: mask %v does not broadcast to the scores %v", mask.Shape(), p.Shape()))
+			panic(fmt.Sprintf("autograd.%s: mask %v does not broadcast to the scores %v", op, mask.Shape(), p.Shape()))
 		}
 		tensor.AddInto(p, mask)
 	}
@@ -62,14 +81,36 @@ func ScaledDotProductAttention(q, k, v *Var, mask *tensor.Tensor, causal bool, s
 			attnSoftmax(data[float64](p), tq, tk, causal)
 		}
 	}
-	out := tensor.MatMul(p, vv, false, false)
-	return record("ScaledDotProductAttention", out, false, func(g *tensor.Tensor) []*tensor.Tensor {
+	// pd is the matrix multiplied with v: P, or P ⊙ M under dropout.
+	pd, drop := p, (*tensor.Tensor)(nil)
+	if dropP > 0 {
+		drop = tensor.Zeros(p.DType(), p.Shape()...)
+		pd = tensor.Zeros(p.DType(), p.Shape()...)
+		if f32 {
+			dropoutMask(data[float32](drop), dropP, keepScale(dropP), rng)
+			mulInto(data[float32](pd), data[float32](p), data[float32](drop))
+		} else {
+			dropoutMask(data[float64](drop), dropP, keepScale(dropP), rng)
+			mulInto(data[float64](pd), data[float64](p), data[float64](drop))
+		}
+	}
+	out := tensor.MatMul(pd, vv, false, false)
+	return record(op, out, false, func(g *tensor.Tensor) []*tensor.Tensor {
 		var dq, dk, dv *tensor.Tensor
 		if v.RequiresGrad {
-			dv = unbroadcast(tensor.MatMul(p, g, true, false), vv.Shape())
+			dv = unbroadcast(tensor.MatMul(pd, g, true, false), vv.Shape())
 		}
 		if q.RequiresGrad || k.RequiresGrad {
 			ds := tensor.MatMul(g, vv, false, true) // dP, becomes dS in place
+			if drop != nil {
+				if f32 {
+					d := data[float32](ds)
+					mulInto(d, d, data[float32](drop))
+				} else {
+					d := data[float64](ds)
+					mulInto(d, d, data[float64](drop))
+				}
+			}
 			if tk > 0 {
 				if f32 {
 					attnSoftmaxBack(data[float32](ds), data[float32](p), tk, scale)

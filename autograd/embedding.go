@@ -89,10 +89,7 @@ func Dropout(x *Var, p float64, training bool, rng *rand.Rand) *Var {
 		return x
 	}
 	xv := contig(x.Value)
-	keep := 0.0
-	if p < 1 {
-		keep = 1 / (1 - p)
-	}
+	keep := keepScale(p)
 	mask := tensor.Zeros(xv.DType(), xv.Shape()...)
 	y := tensor.Zeros(xv.DType(), xv.Shape()...)
 	if isF32("Dropout", xv) {
@@ -105,6 +102,14 @@ func Dropout(x *Var, p float64, training bool, rng *rand.Rand) *Var {
 	return record("Dropout", y, false, func(g *tensor.Tensor) []*tensor.Tensor {
 		return []*tensor.Tensor{tensor.Mul(g, mask)}
 	}, x)
+}
+
+// keepScale is the factor dropout gives survivors: 1/(1−p), or 0 when p = 1.
+func keepScale(p float64) float64 {
+	if p >= 1 {
+		return 0
+	}
+	return 1 / (1 - p)
 }
 
 // dropoutMask fills m with 0 (probability p) or keep, in order, from rng.

@@ -87,6 +87,31 @@ func TestAttentionMatchesComposition(t *testing.T) {
 	}
 }
 
+func TestAttentionDropoutMatchesComposition(t *testing.T) {
+	for _, seed := range testSeeds(t) {
+		rng := newRNG(seed)
+		in := []*tensor.Tensor{randn(rng, 2, 3, 4, 5), randn(rng, 2, 3, 6, 5), randn(rng, 2, 3, 6, 2)}
+		mask := attnMask(rng, "padding", 2, 4, 6)
+		// Both draw one number per weight, in row-major order, from the
+		// same seed: the same mask.
+		compareWithComposition(t, fmt.Sprintf("attention dropout seed %d", seed), in,
+			func(v []*Var) *Var {
+				return ScaledDotProductAttentionDropout(v[0], v[1], v[2], mask, true, 0.5, 0.3, newRNG(seed))
+			},
+			func(v []*Var) *Var {
+				s := Add(Scale(MatMulT(v[0], v[1], false, true), 0.5), Const(mask))
+				tri := tensor.Zeros(tensor.F64, 4, 6)
+				for i := 0; i < 4; i++ {
+					for j := i + 1; j < 6; j++ {
+						tri.SetAt(1, i, j)
+					}
+				}
+				p := Softmax(MaskedFill(s, tri, math.Inf(-1)), -1)
+				return MatMul(Dropout(p, 0.3, true, newRNG(seed)), v[2])
+			})
+	}
+}
+
 // composedLayerNorm is layer norm from primitive ops.
 func composedLayerNorm(x, w, b *Var, eps float64) *Var {
 	mu := Mean(x, []int{-1}, true)

@@ -319,10 +319,11 @@ func TestGradEmbeddingDropoutMask(t *testing.T) {
 			})
 		}
 	}
-	for _, p := range []float64{0.3, 0.9, 1} {
+	for i, p := range []float64{0.3, 0.9, 1} {
+		s := [][]int{{4, 5}, {2, 1, 3}, {1}}[i]
 		cases = append(cases, gcCase{
-			name:   fmt.Sprintf("Dropout%v", p),
-			inputs: shapesN([]int{4, 5}),
+			name:   fmt.Sprintf("Dropout%v%v", p, s),
+			inputs: shapesN(s),
 			// A fresh generator with one seed per call gives every
 			// evaluation the same mask.
 			f: func(v []*Var) *Var { return Dropout(v[0], p, true, newRNG(7)) },
@@ -386,6 +387,16 @@ func TestGradAttention(t *testing.T) {
 				},
 			})
 		}
+	}
+	// Dropout on the weights; a fresh generator per call repeats the mask.
+	for _, p := range []float64{0.4, 1} {
+		cases = append(cases, gcCase{
+			name:   fmt.Sprintf("SDPA_dropout%v", p),
+			inputs: shapesN([]int{2, 2, 3, 4}, []int{2, 2, 5, 4}, []int{2, 2, 5, 3}),
+			f: func(v []*Var) *Var {
+				return ScaledDotProductAttentionDropout(v[0], v[1], v[2], nil, false, 0, p, newRNG(11))
+			},
+		})
 	}
 	// Broadcast batch dims: one key/value head shared by every query head.
 	cases = append(cases, gcCase{

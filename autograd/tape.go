@@ -211,6 +211,11 @@ func accumulate(grads map[*Var]*gradBuf, op string, v *Var, g *tensor.Tensor, ow
 		grads[v] = &gradBuf{t: g, owned: owned}
 	case b.owned:
 		tensor.AddInto(b.t, g)
+	case owned:
+		// The new gradient is ours: add the shared one into it instead of
+		// allocating a third tensor.
+		tensor.AddInto(g, b.t)
+		b.t, b.owned = g, true
 	default:
 		b.t, b.owned = tensor.Add(b.t, g), true
 	}
