@@ -32,7 +32,14 @@
 // ZeroGrad), and then releases the tape: every node and the tensors it kept
 // are dropped, and the intermediate Vars become constants. Tape.NoGrad runs
 // a function with recording switched off for the ops on that tape
-// (torch.no_grad()).
+// (torch.no_grad()). An op that reads only parameters cannot see the tape,
+// so inside NoGrad it still keeps a small pending history until its result
+// meets a Var of the tape; for pure inference, setting the parameters'
+// RequiresGrad to false (PyTorch's requires_grad_(False)) records nothing
+// anywhere.
+//
+// Mixed precision's loss scaling seeds the backward with the scale:
+// tp.BackwardWithGrad(loss, tensor.Full(dt, scale)).
 //
 // # Numerics and kernels
 //
