@@ -190,11 +190,18 @@ func (g *gemm) macroKernel(aPack, bPack, tmp []float32, i0, mcur, jc, ncur, jLo,
 			i := i0 + is*mr
 			rows := min(mr, i0+mcur-i)
 			as := aPack[is*mr*kcur : (is+1)*mr*kcur]
-			if rows == mr && cols == nr {
-				g.mk.tile(kcur, as, bs, g.c[i*g.ldc+j:], g.ldc, g.alpha, beta)
+			// tile computes exactly the rows needed when it is the full
+			// kernel or a rows-only variant; otherwise it computes the
+			// full tile and the edge goes through tmp.
+			tile, exact := g.mk.tile, rows == mr
+			if !exact && g.mk.rows != nil {
+				tile, exact = g.mk.rows[rows], true
+			}
+			if exact && cols == nr {
+				tile(kcur, as, bs, g.c[i*g.ldc+j:], g.ldc, g.alpha, beta)
 				continue
 			}
-			g.mk.tile(kcur, as, bs, tmp, nr, 1, 0)
+			tile(kcur, as, bs, tmp, nr, 1, 0)
 			for r := 0; r < rows; r++ {
 				crow := g.c[(i+r)*g.ldc+j : (i+r)*g.ldc+j+cols]
 				trow := tmp[r*nr : r*nr+cols]

@@ -9,10 +9,13 @@ type tileFunc func(kc int, a, b, c []float32, ldc int, alpha, beta float32)
 // microKernel is a micro-kernel with its tile shape and cache blocking.
 type microKernel struct {
 	mr, nr int // tile shape
-	kc     int // depth of a packed block; a B sliver (kc×nr) should fit in L1
-	mc     int // rows of a packed A block (mc×kc fits in L2); a multiple of mr
+	kc     int // depth of a packed block: larger means fewer passes over C
+	mc     int // rows of a packed A chunk (mc×kc fits in L2); a multiple of mr
 	nc     int // columns of a packed B panel (kc×nc fits in L3)
 	tile   tileFunc
+	// rows, when not nil, holds for each r in 1..mr-1 a kernel that
+	// computes only the first r rows of the tile, for the last rows of C.
+	rows []tileFunc
 }
 
 // genericKernel returns the pure-Go 4×4 micro-kernel.

@@ -288,3 +288,20 @@ func TestTranspose(t *testing.T) {
 		}
 	}
 }
+
+// TestEdgeRows runs every m from 1 to 2·MR+1, so that every rows-only
+// variant of each assembly kernel computes the last rows of C, with columns
+// that fill whole tiles (written straight into C) and a partial last tile.
+func TestEdgeRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 0))
+	for _, kern := range Available() {
+		mk, _ := kernelFor(kern)
+		for m := 1; m <= 2*mk.mr+1; m++ {
+			for _, beta := range []float32{0, 0.5} {
+				o := newOperands(rng, false, false, m, 2*mk.nr+3, 19, 1, 1.25, beta)
+				o.run(Config{Kernel: kern, Threads: 1})
+				o.check(t, fmt.Sprintf("%v m=%d beta=%v", kern, m, beta))
+			}
+		}
+	}
+}
