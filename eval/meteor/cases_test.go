@@ -116,7 +116,7 @@ func TestCasesPerPair(t *testing.T) {
 					}
 				}
 				if pp.MeteorWithoutWordNet != nil {
-					o := DefaultOptions
+					o := DefaultOptions()
 					o.NoWordNet = true
 					if got := ScoreWith(pred, refs, o); !near(got, *pp.MeteorWithoutWordNet, 1e-6) {
 						t.Errorf("pair %d: meteor without wordnet = %.12f, want %.12f", i, got, *pp.MeteorWithoutWordNet)

@@ -6,8 +6,10 @@
 // over the references of a prediction and the arithmetic mean over a corpus.
 //
 // The WordNet synonym table (derived from Princeton WordNet 3.0, see
-// LICENSE-WORDNET) and the Punkt parameters (from nltk_data, Apache 2.0, see
-// internal/punkt/data/NOTICE) are embedded in the binary.
+// LICENSE-WORDNET) and NLTK's English Punkt parameters (from nltk_data, see
+// internal/punkt/data/NOTICE) are embedded in the binary. Regenerate the
+// WordNet table with `go generate ./eval/meteor/...` (it reads Debian's
+// wordnet-base files from /usr/share/wordnet).
 package meteor
 
 import (
@@ -26,9 +28,9 @@ type Options struct {
 	NoWordNet          bool
 }
 
-// DefaultOptions are the defaults of evaluate's meteor: alpha 0.9, beta 3,
-// gamma 0.5, with WordNet synonyms.
-var DefaultOptions = Options{Alpha: 0.9, Beta: 3, Gamma: 0.5}
+// DefaultOptions returns the defaults of evaluate's meteor: alpha 0.9,
+// beta 3, gamma 0.5, with WordNet synonyms.
+func DefaultOptions() Options { return Options{Alpha: 0.9, Beta: 3, Gamma: 0.5} }
 
 // Tokenize is nltk.word_tokenize(text) for English (NLTK >= 3.9): Punkt
 // sentence splitting, then the NLTK word tokenizer on each sentence.
@@ -156,7 +158,7 @@ func ScoreWith(prediction string, references []string, o Options) float64 {
 // Score is METEOR of one prediction against its references with the default
 // options (alpha 0.9, beta 3, gamma 0.5, WordNet synonyms).
 func Score(prediction string, references []string) float64 {
-	return ScoreWith(prediction, references, DefaultOptions)
+	return ScoreWith(prediction, references, DefaultOptions())
 }
 
 // CorpusWith is the arithmetic mean of ScoreWith over the pairs, as
@@ -178,5 +180,5 @@ func CorpusWith(predictions []string, references [][]string, o Options) (float64
 
 // Corpus is CorpusWith with the default options.
 func Corpus(predictions []string, references [][]string) (float64, error) {
-	return CorpusWith(predictions, references, DefaultOptions)
+	return CorpusWith(predictions, references, DefaultOptions())
 }

@@ -39,7 +39,7 @@ func TestScoreFormula(t *testing.T) {
 		t.Errorf("swapped pair = %v, want 0.5", got)
 	}
 	// Options: with gamma 0 there is no fragmentation penalty.
-	o := DefaultOptions
+	o := DefaultOptions()
 	o.Gamma = 0
 	if got := ScoreWith("b a", []string{"a b"}, o); math.Abs(got-1) > 1e-12 {
 		t.Errorf("gamma 0 = %v, want 1", got)

@@ -11,6 +11,12 @@ import (
 // list of regular-expression substitutions; several use lookahead, which Go's
 // RE2 lacks, so each substitution is written out by hand over code points,
 // with Python's Unicode meanings of \s, \w and \d.
+//
+// Relative to NLTK 3.8 the 3.9+ tokenizer has two more substitutions, placed
+// here as in NLTK: whitespace runs become one space among the ending-quote
+// rules, right before the clitic rules (so "heart's<TAB>size" splits 's),
+// and U+2012..U+2015 dashes are padded among the punctuation rules, after
+// [;@#$%&].
 
 // treebankTokenize splits one sentence into tokens.
 func treebankTokenize(text string) []string {

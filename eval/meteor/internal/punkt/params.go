@@ -4,8 +4,8 @@
 //
 // The English parameters in data/ (abbreviation types, collocations,
 // frequent sentence starters and orthographic contexts, in nltk_data's
-// punkt_tab text layout) are facts from nltk_data's punkt model, which is
-// distributed under the Apache License 2.0; see data/NOTICE.
+// punkt_tab text layout) come from nltk_data's English Punkt model; see
+// data/NOTICE for their provenance and licences.
 package punkt
 
 import (
