@@ -54,3 +54,44 @@ func TestStemLowercasesAndKeepsCodePoints(t *testing.T) {
 		t.Errorf("Stem(röntgen) = %q, want röntgen", got)
 	}
 }
+
+// The per-step examples of Porter (1980), as listed in the docstrings of
+// NLTK's porter.py.
+func TestPorterSteps(t *testing.T) {
+	steps := []struct {
+		name  string
+		fn    func([]rune) []rune
+		cases map[string]string
+	}{
+		{"step2", step2, map[string]string{
+			"relational": "relate", "conditional": "condition", "rational": "rational",
+			"valenci": "valence", "hesitanci": "hesitance", "digitizer": "digitize",
+			"conformabli": "conformable", "radicalli": "radical", "differentli": "different",
+			"vileli": "vile", "analogousli": "analogous", "vietnamization": "vietnamize",
+			"predication": "predicate", "operator": "operate", "feudalism": "feudal",
+			"decisiveness": "decisive", "hopefulness": "hopeful", "callousness": "callous",
+			"formaliti": "formal", "sensitiviti": "sensitive", "sensibiliti": "sensible",
+		}},
+		{"step3", step3, map[string]string{
+			"triplicate": "triplic", "formative": "form", "formalize": "formal",
+			"electriciti": "electric", "electrical": "electric", "hopeful": "hope", "goodness": "good",
+		}},
+		{"step4", step4, map[string]string{
+			"revival": "reviv", "allowance": "allow", "inference": "infer", "airliner": "airlin",
+			"gyroscopic": "gyroscop", "adjustable": "adjust", "defensible": "defens",
+			"irritant": "irrit", "replacement": "replac", "adjustment": "adjust",
+			"dependent": "depend", "adoption": "adopt", "homologou": "homolog",
+			"communism": "commun", "activate": "activ", "angulariti": "angular",
+			"homologous": "homolog", "effective": "effect", "bowdlerize": "bowdler",
+		}},
+		{"step5a", step5a, map[string]string{"probate": "probat", "rate": "rate", "cease": "ceas"}},
+		{"step5b", step5b, map[string]string{"controll": "control", "roll": "roll"}},
+	}
+	for _, s := range steps {
+		for in, want := range s.cases {
+			if got := string(s.fn([]rune(in))); got != want {
+				t.Errorf("%s(%q) = %q, want %q", s.name, in, got, want)
+			}
+		}
+	}
+}
