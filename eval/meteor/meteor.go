@@ -74,14 +74,11 @@ func Align(hyp, ref []string, noWordNet bool) [][2]int {
 		r[i] = item{i, punkt.Lower(w)}
 	}
 	var matches [][2]int
-	// match pairs, for hypothesis items from last to first, the last
-	// remaining reference item accepted by same, removing both.
-	match := func(same func(hw, rw string) bool, prepare func(hw string) func(rw string) bool) {
+	// stage pairs each hypothesis item, from last to first, with the last
+	// remaining reference item its acceptor accepts, removing both.
+	stage := func(acceptor func(hypWord string) func(refWord string) bool) {
 		for i := len(h) - 1; i >= 0; i-- {
-			accept := func(rw string) bool { return same(h[i].word, rw) }
-			if prepare != nil {
-				accept = prepare(h[i].word)
-			}
+			accept := acceptor(h[i].word)
 			for j := len(r) - 1; j >= 0; j-- {
 				if accept(r[j].word) {
 					matches = append(matches, [2]int{h[i].idx, r[j].idx})
@@ -92,18 +89,22 @@ func Align(hyp, ref []string, noWordNet bool) [][2]int {
 			}
 		}
 	}
-	equal := func(a, b string) bool { return a == b }
-	match(equal, nil)
+	identical := func(hw string) func(string) bool {
+		return func(rw string) bool { return rw == hw }
+	}
+
+	stage(identical) // exact words
 	for i := range h {
 		h[i].word = Stem(h[i].word)
 	}
 	for j := range r {
 		r[j].word = Stem(r[j].word)
 	}
-	match(equal, nil)
+	stage(identical) // Porter stems
 	if !noWordNet {
+		// WordNet synonyms of the remaining hypothesis stems.
 		db := embeddedWordNet()
-		match(nil, func(hw string) func(string) bool {
+		stage(func(hw string) func(string) bool {
 			set := db.SynonymSet(hw)
 			return func(rw string) bool { return set[rw] }
 		})
