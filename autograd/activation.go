@@ -53,7 +53,7 @@ func geluForward[T float](kind geluKind, x, y, aux []T) {
 		case geluQuick:
 			for i, v := range x {
 				f := float64(v)
-				s := sigmoid(quickCoef * f)
+				s := sigmoidT[T](quickCoef * f)
 				y[i], aux[i] = T(f*s), T(s)
 			}
 		}
@@ -75,7 +75,7 @@ func geluBackward[T float](kind geluKind, g, x, aux, dx []T) {
 		case geluErf:
 			for i, v := range x {
 				f := float64(v)
-				d := float64(aux[i]) + f*invSqrt2Pi*math.Exp(-0.5*f*f)
+				d := float64(aux[i]) + f*invSqrt2Pi*expT[T](-0.5*f*f)
 				dx[i] = T(float64(g[i]) * d)
 			}
 		case geluTanh:
@@ -91,6 +91,14 @@ func geluBackward[T float](kind geluKind, g, x, aux, dx []T) {
 			}
 		}
 	})
+}
+
+// sigmoidT is σ(x) at the accuracy T needs (see expT).
+func sigmoidT[T float](x float64) float64 {
+	if is32[T]() {
+		return 1 / (1 + expApprox(-x)) // expApprox(+large) = +Inf gives 0
+	}
+	return sigmoid(x)
 }
 
 // sigmoid is 1/(1+e⁻ˣ) without overflow.

@@ -161,7 +161,7 @@ func attnSoftmax[T float](s []T, tq, tk int, causal bool) {
 			}
 			sum := 0.0
 			for i, v := range row[:n] {
-				e := math.Exp(float64(v) - m)
+				e := expT[T](float64(v) - m)
 				row[i] = T(e)
 				sum += e
 			}

@@ -119,3 +119,60 @@ func BenchmarkRowOps(b *testing.B) {
 		benchRowOp(b, func(x *Var) *Var { return Expand(Unsqueeze(CrossEntropyRows(x, tg, IgnoreIndex, 0.1), 1), 512, 768) })
 	})
 }
+
+// BenchmarkEncoderLayer times forward and backward of one BERT-base
+// encoder layer (8 sequences of 128 tokens, width 768, 12 heads, MLP 3072,
+// float32) built from this package's ops, and reports its matmul FLOP/s:
+// compare with BenchmarkEncoderLayer/sgemm, the same products alone.
+func BenchmarkEncoderLayer(b *testing.B) {
+	const bs, t, d, h, ff = 8, 128, 768, 12, 3072
+	rng := newRNG(5)
+	p := func(shape ...int) *Var {
+		return Param(tensor.MulScalar(tensor.RandN(rng, tensor.F32, shape...), 0.02))
+	}
+	wqkv, bqkv, wo, bo := p(3*d, d), p(3*d), p(d, d), p(d)
+	w1, b1, w2, b2 := p(ff, d), p(ff), p(d, ff), p(d)
+	ln1w, ln1b, ln2w, ln2b := p(d), p(d), p(d), p(d)
+	x := tensor.RandN(rng, tensor.F32, bs, t, d)
+	n := bs * t
+	// Linear layers: 3 products each of 2·n·in·out; attention: 6 of 2·bs·t·t·d.
+	flops := 3*2.0*float64(n)*(3*d*d+d*d+2*d*ff) + 6*2.0*float64(bs*t*t*d)
+	params := []*Var{wqkv, bqkv, wo, bo, w1, b1, w2, b2, ln1w, ln1b, ln2w, ln2b}
+	b.Run("sgemm", func(b *testing.B) {
+		x2 := x.Reshape(n, d)
+		hid := tensor.RandN(rng, tensor.F32, n, ff)
+		q := tensor.RandN(rng, tensor.F32, bs, h, t, d/h)
+		for b.Loop() {
+			for _, mm := range []struct{ a, w *tensor.Tensor }{{x2, wqkv.Value}, {x2, wo.Value}, {x2, w1.Value}, {hid, w2.Value}} {
+				y := tensor.MatMul(mm.a, mm.w, false, true)
+				tensor.MatMul(y, mm.w, false, false)
+				tensor.MatMul(y, mm.a, true, false)
+			}
+			s := tensor.MatMul(q, q, false, true)
+			for i := 0; i < 5; i++ {
+				tensor.MatMul(s, q, false, false)
+			}
+		}
+		b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+	b.Run("autograd", func(b *testing.B) {
+		for b.Loop() {
+			tp := NewTape()
+			xv := tp.Const(x)
+			qkv := Linear(xv, wqkv, bqkv)                                // [bs, t, 3d]
+			qkv = Permute(Reshape(qkv, bs, t, 3, h, d/h), 2, 0, 3, 1, 4) // [3, bs, h, t, dh]
+			q, k, v := Select(qkv, 0, 0), Select(qkv, 0, 1), Select(qkv, 0, 2)
+			a := ScaledDotProductAttention(q, k, v, nil, false, 0)
+			a = Reshape(Permute(a, 0, 2, 1, 3), bs, t, d)
+			x1 := LayerNorm(Add(xv, Linear(a, wo, bo)), ln1w, ln1b, 1e-12)
+			y := LayerNorm(Add(x1, Linear(GELU(Linear(x1, w1, b1)), w2, b2)), ln2w, ln2b, 1e-12)
+			if err := tp.BackwardWithGrad(y, x); err != nil {
+				b.Fatal(err)
+			}
+			for _, p := range params {
+				p.ZeroGrad()
+			}
+		}
+		b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+}

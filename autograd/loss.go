@@ -2,7 +2,6 @@ package autograd
 
 import (
 	"fmt"
-	"math"
 
 	"radcap/tensor"
 )
@@ -141,7 +140,7 @@ func ceBackRows[T float](x, dx []T, tg []int64, lse, s []float64, c int, ignore 
 			row, d := x[r*c:(r+1)*c], dx[r*c:(r+1)*c]
 			sr, l, u := s[r], lse[r], eps/float64(c)
 			for i, v := range row {
-				d[i] = T(sr * (math.Exp(float64(v)-l) - u))
+				d[i] = T(sr * (expT[T](float64(v)-l) - u))
 			}
 			d[tg[r]] -= T(sr * (1 - eps))
 		}

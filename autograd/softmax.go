@@ -37,7 +37,7 @@ func softmaxRows[T float](x, y []T, n int, zeroMasked bool) {
 			}
 			s := 0.0
 			for i, v := range xr {
-				e := math.Exp(float64(v) - m)
+				e := expT[T](float64(v) - m)
 				yr[i] = T(e)
 				s += e
 			}
@@ -122,7 +122,7 @@ func logSumExp[T float](x []T) float64 {
 	}
 	s := 0.0
 	for _, v := range x {
-		s += math.Exp(float64(v) - m)
+		s += expT[T](float64(v) - m)
 	}
 	return m + math.Log(s)
 }
@@ -137,7 +137,7 @@ func logSoftmaxBackRows[T float](g, y, dx []T, n int) {
 				s += float64(v)
 			}
 			for i := range dr {
-				dr[i] = T(float64(gr[i]) - math.Exp(float64(yr[i]))*s)
+				dr[i] = T(float64(gr[i]) - expT[T](float64(yr[i]))*s)
 			}
 		}
 	})
