@@ -22,4 +22,3 @@ func TestExpApprox(t *testing.T) {
 		t.Error("expApprox: wrong limits")
 	}
 }
-
