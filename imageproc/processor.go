@@ -111,7 +111,7 @@ func (p Processor) Resize(img *RGB8) (*RGB8, error) {
 	if err != nil {
 		return nil, err
 	}
-	return CenterCrop(full, p.CropWidth, p.CropHeight), nil
+	return CenterCrop(full, p.CropWidth, p.CropHeight)
 }
 
 // Preprocess resizes, crops, rescales and normalises img into a [3,H,W]
@@ -182,7 +182,13 @@ func (p Processor) toCHW(m *RGB8) CHW {
 // center_crop does: top = (H-h)//2 and left = (W-w)//2 (floor division).
 // Where m is smaller than the crop it is first zero-padded to the crop size,
 // with ceil((h-H)/2) rows on top and ceil((w-W)/2) columns on the left.
-func CenterCrop(m *RGB8, w, h int) *RGB8 {
+func CenterCrop(m *RGB8, w, h int) (*RGB8, error) {
+	if err := m.validate(); err != nil {
+		return nil, fmt.Errorf("center crop: %w", err)
+	}
+	if w <= 0 || h <= 0 {
+		return nil, fmt.Errorf("center crop %dx%d: size must be positive", w, h)
+	}
 	newH, newW := max(h, m.H), max(w, m.W)
 	topPad, leftPad := (newH-m.H+1)/2, (newW-m.W+1)/2
 	top := floorDiv(m.H-h, 2) + topPad
@@ -207,9 +213,9 @@ func CenterCrop(m *RGB8, w, h int) *RGB8 {
 		return out
 	}
 	if m.IsGray() {
-		return newGray(ow, oh, crop(m.R))
+		return newGray(ow, oh, crop(m.R)), nil
 	}
-	return &RGB8{W: ow, H: oh, R: crop(m.R), G: crop(m.G), B: crop(m.B)}
+	return &RGB8{W: ow, H: oh, R: crop(m.R), G: crop(m.G), B: crop(m.B)}, nil
 }
 
 // floorDiv is Python's // for a positive divisor.

@@ -62,7 +62,10 @@ func TestCenterCropLikeTransformers(t *testing.T) {
 		{5, 4, "\x00\x00\x00\x00\x00\x00abc\x00\x00def\x00\x00\x00\x00\x00\x00"},
 		{4, 3, "\x00\x00\x00\x00\x00abc\x00def"}, // pads ceil(1/2) = 1 on top/left
 	} {
-		got := CenterCrop(src, c.w, c.h)
+		got, err := CenterCrop(src, c.w, c.h)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if got.W != c.w || got.H != c.h || grayString(got) != c.want {
 			t.Errorf("crop %dx%d: got %dx%d %q, want %q", c.w, c.h, got.W, got.H, grayString(got), c.want)
 		}
@@ -159,6 +162,14 @@ func TestResizeAndPreprocessErrors(t *testing.T) {
 	p.CropWidth = -1
 	if _, err := p.Preprocess(good); err == nil {
 		t.Error("negative crop: no error")
+	}
+	if _, err := CenterCrop(good, 0, 3); err == nil {
+		t.Error("crop to width 0: no error")
+	}
+	// An absurd downscaling factor is refused instead of allocating
+	// gigabytes of coefficients.
+	if _, err := BLIP().Preprocess(newGray(1, 1<<22, make([]uint8, 1<<22))); err == nil || !strings.Contains(err.Error(), "too many") {
+		t.Errorf("1 x 2^22 image to 384x384: %v", err)
 	}
 }
 

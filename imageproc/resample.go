@@ -18,6 +18,12 @@ const bicubicA = -0.5
 // bicubicSupport is the kernel's radius in source pixels at scale 1.
 const bicubicSupport = 2.0
 
+// maxCoeffs bounds the size of one pass's coefficient table (outputs times
+// taps). Only an absurd downscaling factor (thousands to one, as for a
+// 1 x 60,000,000 image squeezed to 384 rows) reaches it; Pillow would try to
+// allocate gigabytes there, this package refuses with an error.
+const maxCoeffs = 1 << 23
+
 // precisionBits is the number of fraction bits of the fixed-point
 // coefficients: 32 bits minus 8 for the pixel value minus 2 for the overflow
 // that negative lobes and sums above 1 can cause.
@@ -59,7 +65,7 @@ type coeffs struct {
 // the whole input (Pillow's box from 0 to inSize). Only the count output
 // positions from first on are computed (entry i is output first+i), so that
 // a crop of a huge resize costs only what it keeps.
-func precomputeCoeffs(inSize, outSize, first, count int) coeffs {
+func precomputeCoeffs(inSize, outSize, first, count int) (coeffs, error) {
 	// Pillow computes in1-in0 in float32; both are exact integers here.
 	scale := float64(inSize) / float64(outSize)
 	filterscale := scale
@@ -68,6 +74,9 @@ func precomputeCoeffs(inSize, outSize, first, count int) coeffs {
 	}
 	support := float64(bicubicSupport * filterscale)
 	ksize := int(math.Ceil(support))*2 + 1
+	if float64(ksize)*float64(count) > maxCoeffs {
+		return coeffs{}, fmt.Errorf("resizing %d pixels to %d needs %d taps per output, too many", inSize, outSize, ksize)
+	}
 	c := coeffs{
 		ksize: ksize,
 		start: make([]int, count),
@@ -116,7 +125,7 @@ func precomputeCoeffs(inSize, outSize, first, count int) coeffs {
 	for i, v := range c.k {
 		c.k64[i] = int64(v)
 	}
-	return c
+	return c, nil
 }
 
 // clip8 turns a fixed-point sum into an 8-bit value as Pillow's clip8 does
@@ -163,13 +172,19 @@ func resizeWindow(src *RGB8, w, h, x0, y0, cw, ch int) (*RGB8, error) {
 	var vc coeffs
 	rowFirst, rowLast := y0, y0+ch
 	if needV {
-		vc = precomputeCoeffs(src.H, h, y0, ch)
+		var err error
+		if vc, err = precomputeCoeffs(src.H, h, y0, ch); err != nil {
+			return nil, fmt.Errorf("resize %dx%d to %dx%d: %w", src.W, src.H, w, h, err)
+		}
 		rowFirst = vc.start[0]
 		rowLast = vc.start[ch-1] + vc.n[ch-1]
 	}
 	var hc coeffs
 	if needH {
-		hc = precomputeCoeffs(src.W, w, x0, cw)
+		var err error
+		if hc, err = precomputeCoeffs(src.W, w, x0, cw); err != nil {
+			return nil, fmt.Errorf("resize %dx%d to %dx%d: %w", src.W, src.H, w, h, err)
+		}
 	}
 	one := func(p []uint8) []uint8 {
 		rows := rowLast - rowFirst
