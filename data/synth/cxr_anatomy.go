@@ -79,7 +79,7 @@ func (a *anatomy) texture(x, v float64) float64 {
 // Lung geometry: a superellipse per lung, cut by the mediastinum and the
 // diaphragm dome.
 const (
-	lungN  = 2.6  // superellipse exponent (sharper costophrenic corners)
+	lungN  = 3    // superellipse exponent (sharper costophrenic corners)
 	lungVC = 0.47 // centre height
 	lungB  = 0.40 // half height
 )
@@ -108,7 +108,7 @@ func (a *anatomy) pleuralDist(ax, v float64) float64 {
 	xa, xc := a.lungA(), a.lungXC()
 	dx := math.Abs(ax-xc) / xa
 	dy := math.Abs(v-lungVC) / lungB
-	r := math.Pow(math.Pow(dx, lungN)+math.Pow(dy, lungN), 1/lungN)
+	r := math.Cbrt(dx*dx*dx + dy*dy*dy) // lungN = 3
 	return min((1-r)*xa, ax-a.medial())
 }
 
@@ -160,12 +160,20 @@ func clamp(x, lo, hi float64) float64 { return max(lo, min(hi, x)) }
 // distance dist, widened to at least the pixel size px so that thin lines
 // neither vanish nor alias; the integral across the line is kept.
 func line(dist, w, d, px float64) float64 {
-	we := math.Hypot(w, 0.6*px)
+	if dist > 3*(w+0.6*px) || dist < -3*(w+0.6*px) {
+		return 0
+	}
+	we := math.Sqrt(w*w + 0.36*px*px)
 	q := dist / we
 	if q > 3 {
 		return 0
 	}
 	return d * (w / we) * math.Exp(-q*q)
+}
+
+// near reports whether (x, v) lies within r of s's bounding box.
+func (s segment) near(x, v, r float64) bool {
+	return x > min(s.x0, s.x1)-r && x < max(s.x0, s.x1)+r && v > min(s.v0, s.v1)-r && v < max(s.v0, s.v1)+r
 }
 
 // segDist returns the distance from (x, v) to s and the position t in
@@ -183,6 +191,9 @@ func segDist(s segment, x, v float64) (float64, float64) {
 
 // segValue is the density of tapered segment s at (x, v).
 func segValue(s segment, x, v, px float64) float64 {
+	if !s.near(x, v, 3*(max(s.w0, s.w1)+0.6*px)) {
+		return 0
+	}
 	d, t := segDist(s, x, v)
 	return line(d, s.w0+(s.w1-s.w0)*t, s.d0+(s.d1-s.d0)*t, px)
 }

@@ -142,7 +142,9 @@ func (s *scene) density(x, v, px float64) float64 {
 	tex := a.texture(x, v)
 	diaV := a.dia(ax, left)
 	// under the heart the domes meet in a flat line
-	diaV = min(diaV, a.dia(0.19*a.wf, left)+0.05)
+	if ax < 0.19*a.wf {
+		diaV = min(diaV, a.dia(0.19*a.wf, left)+0.05)
+	}
 	heartM := inside(s.heart.dist(x, v), e) * inside(diaV+0.02-v, e)
 	mediM := inside(a.medial()-ax, e) * inside(diaV-v, e)
 	abdM := inside(v-diaV, e)
@@ -232,7 +234,7 @@ func (s *scene) bones(ax, v, px float64) float64 {
 	dy := math.Abs(v-lungVC) / lungB
 	edge := 0.0
 	if dy < 1 {
-		edge = a.lungXC() + a.lungA()*math.Pow(1-math.Pow(dy, lungN), 1/lungN) + 0.02
+		edge = a.lungXC() + a.lungA()*math.Cbrt(1-dy*dy*dy) + 0.02 // lungN = 3
 	}
 	if edge > 0 {
 		cage := inside(edge-ax, 2*e)
@@ -275,6 +277,12 @@ func (s *scene) render(size int, noise *rand.Rand) []uint8 {
 	out := make([]uint8, size*size)
 	cosR, sinR := math.Cos(a.rot), math.Sin(a.rot)
 	px := 1 / (float64(size) * a.scale)
+	// the exposure curve, tabulated: in [0,1] -> in^gamma
+	const steps = 4096
+	var curve [steps + 1]float64
+	for i := range curve {
+		curve[i] = math.Pow(float64(i)/steps, a.gamma)
+	}
 	for j := 0; j < size; j++ {
 		for i := 0; i < size; i++ {
 			cx := (float64(i)+0.5)/float64(size) - 0.5 - a.tx
@@ -283,7 +291,9 @@ func (s *scene) render(size int, noise *rand.Rand) []uint8 {
 			v := (-sinR*cx+cosR*cy)/a.scale + 0.5
 			d := s.density(x, v, px)
 			in := clamp(a.contrast*d+a.bright, 0, 1)
-			val := math.Pow(in, a.gamma) + a.noise*noise.NormFloat64()
+			f := in * steps
+			k := min(int(f), steps-1)
+			val := curve[k] + (curve[k+1]-curve[k])*(f-float64(k)) + a.noise*noise.NormFloat64()
 			out[j*size+i] = uint8(math.Round(255 * clamp(val, 0, 1)))
 		}
 	}
