@@ -445,3 +445,36 @@ func TestDropout(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeShapesParallelKernels repeats the composition checks on shapes
+// large enough for the kernels to split rows across goroutines (the small
+// gradient-check shapes all run on one).
+func TestLargeShapesParallelKernels(t *testing.T) {
+	rng := newRNG(8)
+	in := []*tensor.Tensor{randn(rng, 64, 513), randn(rng, 513), randn(rng, 513)}
+	compareWithComposition(t, "large layernorm", in,
+		func(v []*Var) *Var { return LayerNorm(v[0], v[1], v[2], 1e-5) },
+		func(v []*Var) *Var { return composedLayerNorm(v[0], v[1], v[2], 1e-5) })
+
+	in = []*tensor.Tensor{randn(rng, 2, 2, 40, 16), randn(rng, 2, 2, 33, 16), randn(rng, 2, 2, 33, 8)}
+	compareWithComposition(t, "large causal attention", in,
+		func(v []*Var) *Var { return ScaledDotProductAttention(v[0], v[1], v[2], nil, true, 0) },
+		func(v []*Var) *Var { return composedAttention(v[0], v[1], v[2], nil, true, 0.25) })
+
+	tg := targets(rng, 200, 50, 3, 77, 150)
+	in = []*tensor.Tensor{randn(rng, 200, 50)}
+	compareWithComposition(t, "large cross entropy", in,
+		func(v []*Var) *Var { return CrossEntropy(v[0], tg, IgnoreIndex, 0.1) },
+		func(v []*Var) *Var { return composedCrossEntropy(v[0], tg, 0.1) })
+
+	in = []*tensor.Tensor{randn(rng, 100, 400)}
+	compareWithComposition(t, "large softmax", in,
+		func(v []*Var) *Var { return Softmax(v[0], -1) },
+		func(v []*Var) *Var { e := Exp(v[0]); return Div(e, Sum(e, []int{-1}, true)) })
+	compareWithComposition(t, "large quick gelu", in,
+		func(v []*Var) *Var { return QuickGELU(v[0]) },
+		func(v []*Var) *Var { return Mul(v[0], Sigmoid(Scale(v[0], 1.702))) })
+	compareWithComposition(t, "large linear", []*tensor.Tensor{randn(rng, 4, 50, 64), randn(rng, 48, 64), randn(rng, 48)},
+		func(v []*Var) *Var { return Linear(v[0], v[1], v[2]) },
+		func(v []*Var) *Var { return Add(MatMul(v[0], Transpose(v[1], 0, 1)), v[2]) })
+}
