@@ -18,7 +18,8 @@ const IgnoreIndex = -100
 //	ℓ = (1 − e)·(−log p_t) + e·mean_c(−log p_c),  p = softmax(logits row)
 //
 // averaged over the rows not ignored. When every row is ignored the result
-// is NaN (0/0), as in PyTorch, and the gradient is zero. A target outside
+// is NaN (0/0): PyTorch does the same on purpose since 1.10 (pytorch/pytorch
+// PR #64572, issues #70348 and #116349); radcap's gradient is then zero. A target outside
 // [0, C) that is not ignoreIndex is a programmer error (panic).
 //
 //	backward: dlogits_r = g/n · (p − (1 − e)·onehot(t) − e/C) for kept rows, 0 for ignored
