@@ -27,7 +27,9 @@ func expApprox(x float64) float64 {
 		ln2Hi = 6.93147180369123816490e-01 // ln2 split in two so that k·ln2Hi is exact
 		ln2Lo = 1.90821492927058770002e-10
 	)
-	k := math.Floor(x*log2e + 0.5)
+	// Adding 1.5·2⁵² rounds x·log2(e) to the nearest integer (no call).
+	const shifter = 0x1.8p52
+	k := (x*log2e + shifter) - shifter
 	r := (x - k*ln2Hi) - k*ln2Lo
 	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040+r*(1.0/40320+r*(1.0/362880)))))))))
 	return p * math.Float64frombits(uint64(int64(k)+1023)<<52)
