@@ -179,8 +179,11 @@ func record(op string, value *tensor.Tensor, aliases bool, backward backwardFunc
 // was on a tape) onto tp, inputs before outputs.
 func (tp *Tape) adopt(v *Var) {
 	n := v.node
-	if n == nil || n.tape != nil {
+	if n == nil || n.tape == tp {
 		return
+	}
+	if n.tape != nil {
+		panic(fmt.Sprintf("autograd: the history of %s is on another tape (a value built from parameters was used on two tapes)", n.op))
 	}
 	n.tape = tp
 	for _, in := range n.inputs {

@@ -172,6 +172,20 @@ func TestTapeMisuse(t *testing.T) {
 		}()
 		Add(x, Mul(b.Const(vec(1)), w))
 	}()
+	// A pending value (from parameters only) adopted by one tape, then met
+	// on another through a later pending op.
+	pending := Square(w)
+	later := Exp(pending)
+	Add(pending, a.Const(vec(1))) // adopts pending onto a
+	func() {
+		defer func() {
+			r := recover()
+			if r == nil || !strings.Contains(r.(string), "another tape") {
+				t.Errorf("pending history on two tapes: recovered %v", r)
+			}
+		}()
+		Add(later, b.Const(vec(1)))
+	}()
 	if err := a.Backward(Mul(a.Const(vec(1, 2)), Expand(w, 2))); err == nil {
 		t.Error("Backward of a non-scalar succeeded")
 	}
