@@ -136,7 +136,7 @@ type mention struct {
 //     "right", "bilateral", "both") before it, back to the previous finding,
 //     the clause start or a list break ("and", "or", ',', "with", "shows",
 //     except inside "left and right"); failing that, from the first side
-//     word in the six words after it, up to the next finding or a list break
+//     word in the eight words after it, up to the next finding or a list break
 //     ("effusion on the left"). Left and right together, or the same
 //     finding stated on both sides, make it bilateral. Without a side word the side
 //     is SideUnknown. Midline findings always get SideNone.
@@ -268,7 +268,7 @@ func findSide(words []word, m mention, prevEnd, next int) (Side, int) {
 		}
 	}
 	if len(seen) == 0 {
-		for i := m.end; i < next && i < m.end+6 && words[i].clause == clause; i++ {
+		for i := m.end; i < next && i < m.end+8 && words[i].clause == clause; i++ {
 			w := words[i].text
 			if forwardStops[w] {
 				break
