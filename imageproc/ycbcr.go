@@ -30,12 +30,14 @@ func jpegTables() *ycbcrTables {
 	return t
 }
 
-// convertYCbCr converts m to RGB. Chroma is taken from the nearest sample
-// (Go's image.YCbCr layout); libjpeg and libwebp interpolate subsampled
-// chroma instead ("fancy upsampling"), which is one of the documented
-// sources of small differences from Pillow. A JPEG whose chroma is 128
-// everywhere converts to R = G = B = Y in libjpeg's arithmetic and is
-// returned as a gray image.
+// convertYCbCr converts m to RGB. For JPEG, subsampled chroma is first
+// brought to full resolution as libjpeg-turbo does by default ("fancy
+// upsampling", a triangle filter, for 4:2:2, 4:2:0 and 4:4:0; replication
+// for the rarer ratios) and converted with libjpeg's tables, so that only
+// the inverse DCT's rounding still differs from Pillow. For WebP the chroma
+// is replicated (libwebp interpolates it; a documented difference). A JPEG
+// whose chroma is 128 everywhere converts to R = G = B = Y in libjpeg's
+// arithmetic and is returned as a gray image.
 func convertYCbCr(m *image.YCbCr, rng ycbcrRange) *RGB8 {
 	b := m.Rect
 	w, h := b.Dx(), b.Dy()
@@ -59,16 +61,123 @@ func convertYCbCr(m *image.YCbCr, rng ycbcrRange) *RGB8 {
 		}
 		return out
 	}
+	cb, cr := jpegChroma(m, m.Cb), jpegChroma(m, m.Cr)
 	t := jpegTables()
 	for y := 0; y < h; y++ {
+		yrow := m.Y[m.YOffset(b.Min.X, b.Min.Y+y):]
+		yrow = yrow[:w]
+		o := y * w
+		rr, gg, bb := out.R[o:o+w], out.G[o:o+w], out.B[o:o+w]
+		cbr, crr := cb[o:o+w], cr[o:o+w]
+		for x, yv := range yrow {
+			yy, u, v := int32(yv), cbr[x], crr[x]
+			rr[x] = clampByte(yy + t.rCr[v])
+			gg[x] = clampByte(yy + (t.gCb[u]+t.gCr[v])>>t.shift)
+			bb[x] = clampByte(yy + t.bCb[u])
+		}
+	}
+	return out
+}
+
+// jpegChroma returns the chroma plane c of m (m.Cb or m.Cr) at full
+// resolution, w x h, upsampled as libjpeg-turbo's jdsample.c does with its
+// default do_fancy_upsampling: only the first ceil(w/hs) x ceil(h/vs)
+// samples are real (the decoder's MCU padding is ignored) and edges are
+// replicated.
+func jpegChroma(m *image.YCbCr, c []uint8) []uint8 {
+	b := m.Rect
+	w, h := b.Dx(), b.Dy()
+	hs, vs := 1, 1
+	switch m.SubsampleRatio {
+	case image.YCbCrSubsampleRatio422:
+		hs = 2
+	case image.YCbCrSubsampleRatio420:
+		hs, vs = 2, 2
+	case image.YCbCrSubsampleRatio440:
+		vs = 2
+	case image.YCbCrSubsampleRatio411:
+		hs = 4
+	case image.YCbCrSubsampleRatio410:
+		hs, vs = 4, 2
+	}
+	dw, dh := (w+hs-1)/hs, (h+vs-1)/vs
+	// The real samples, row by row.
+	in := func(j int) []uint8 {
+		o := m.COffset(b.Min.X, b.Min.Y+j*vs)
+		return c[o : o+dw]
+	}
+	out := make([]uint8, w*h)
+	if hs == 1 && vs == 1 {
+		for y := 0; y < h; y++ {
+			copy(out[y*w:(y+1)*w], in(y))
+		}
+		return out
+	}
+	fancyH := hs == 2 && dw > 2
+	fancyV := vs == 2 && (hs == 1 || dw > 2)
+	if (hs != 1 && !fancyH) || (vs != 1 && !fancyV) || hs == 4 {
+		// Replication (libjpeg's h2v1_upsample, h2v2_upsample and
+		// int_upsample).
+		for y := 0; y < h; y++ {
+			r := in(y / vs)
+			for x := 0; x < w; x++ {
+				out[y*w+x] = r[x/hs]
+			}
+		}
+		return out
+	}
+	row := make([]int32, 2*dw) // one output row before truncation to w
+	for y := 0; y < h; y++ {
+		j := y / vs
+		near := in(j)
+		// colsum: the vertically filtered samples, in sixteenths when
+		// vertical filtering happens (3*near + far), else in quarters
+		// (the sample itself, times 4 below).
+		if vs == 2 {
+			fj := j - 1 // row above for even output rows
+			if y%2 == 1 {
+				fj = j + 1 // row below for odd ones
+			}
+			fj = max(0, min(dh-1, fj))
+			far := in(fj)
+			if hs == 1 { // h1v2: (3*near + far + bias) >> 2
+				bias := int32(1)
+				if y%2 == 1 {
+					bias = 2
+				}
+				for x := 0; x < w; x++ {
+					out[y*w+x] = uint8((3*int32(near[x]) + int32(far[x]) + bias) >> 2)
+				}
+				continue
+			}
+			// h2v2.
+			cs := func(i int) int32 { return 3*int32(near[i]) + int32(far[i]) }
+			this, next := cs(0), cs(1)
+			row[0] = (this*4 + 8) >> 4
+			row[1] = (this*3 + next + 7) >> 4
+			last := this
+			this = next
+			for i := 1; i < dw-1; i++ {
+				next = cs(i + 1)
+				row[2*i] = (this*3 + last + 8) >> 4
+				row[2*i+1] = (this*3 + next + 7) >> 4
+				last, this = this, next
+			}
+			row[2*dw-2] = (this*3 + last + 8) >> 4
+			row[2*dw-1] = (this*4 + 7) >> 4
+		} else { // h2v1
+			v := func(i int) int32 { return int32(near[i]) }
+			row[0] = v(0)
+			row[1] = (v(0)*3 + v(1) + 2) >> 2
+			for i := 1; i < dw-1; i++ {
+				row[2*i] = (v(i)*3 + v(i-1) + 1) >> 2
+				row[2*i+1] = (v(i)*3 + v(i+1) + 2) >> 2
+			}
+			row[2*dw-2] = (v(dw-1)*3 + v(dw-2) + 1) >> 2
+			row[2*dw-1] = v(dw - 1)
+		}
 		for x := 0; x < w; x++ {
-			yi := m.YOffset(b.Min.X+x, b.Min.Y+y)
-			ci := m.COffset(b.Min.X+x, b.Min.Y+y)
-			yy, cb, cr := int32(m.Y[yi]), m.Cb[ci], m.Cr[ci]
-			i := y*w + x
-			out.R[i] = clampByte(yy + t.rCr[cr])
-			out.G[i] = clampByte(yy + (t.gCb[cb]+t.gCr[cr])>>t.shift)
-			out.B[i] = clampByte(yy + t.bCb[cb])
+			out[y*w+x] = uint8(row[x])
 		}
 	}
 	return out
