@@ -5,6 +5,7 @@ import (
 	"image/jpeg"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -75,9 +76,23 @@ func BenchmarkPreprocessGITRGB600x534(b *testing.B)   { benchPreprocess(b, bench
 // the 600x550 file alternately in the same loop and reports the fastest
 // time of each (min-ns) and their ratios. Minimums are robust to other
 // processes sharing the CPU, which the plain ns/op figures are not.
+//
+// "workers=1" runs the resampler on one goroutine, which compares CPU cost
+// with the (single-threaded) decoder; "workers=max" uses GOMAXPROCS
+// goroutines, which only helps where cores are idle.
 func BenchmarkPreprocessVsDecode(b *testing.B) {
-	for _, name := range []string{benchGray, benchRGB} {
-		b.Run(name, func(b *testing.B) {
+	for _, c := range []struct {
+		name    string
+		file    string
+		workers int
+	}{
+		{"gray600x550/workers=1", benchGray, 1}, {"gray600x550/workers=max", benchGray, runtime.GOMAXPROCS(0)},
+		{"rgb600x534/workers=1", benchRGB, 1}, {"rgb600x534/workers=max", benchRGB, runtime.GOMAXPROCS(0)},
+	} {
+		name := c.file
+		blip, git := BLIP(), GIT()
+		blip.Workers, git.Workers = c.workers, c.workers
+		b.Run(c.name, func(b *testing.B) {
 			data := benchData(b, name)
 			img, err := Decode(data, name)
 			if err != nil {
@@ -90,11 +105,11 @@ func BenchmarkPreprocessVsDecode(b *testing.B) {
 					b.Fatal(err)
 				}
 				t1 := time.Now()
-				if _, err := BLIP().Preprocess(img); err != nil {
+				if _, err := blip.Preprocess(img); err != nil {
 					b.Fatal(err)
 				}
 				t2 := time.Now()
-				if _, err := GIT().Preprocess(img); err != nil {
+				if _, err := git.Preprocess(img); err != nil {
 					b.Fatal(err)
 				}
 				t3 := time.Now()

@@ -95,7 +95,7 @@ func TestResizeWindowEqualsCropOfFullResize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	win, err := resizeWindow(src, 50, 16, 7, 3, 20, 9)
+	win, err := resizeWindow(src, 50, 16, 7, 3, 20, 9, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,6 +105,28 @@ func TestResizeWindowEqualsCropOfFullResize(t *testing.T) {
 			r2, g2, b2 := full.At(x+7, y+3)
 			if r1 != r2 || g1 != g2 || b1 != b2 {
 				t.Fatalf("(%d,%d): window %v, full %v", x, y, []uint8{r1, g1, b1}, []uint8{r2, g2, b2})
+			}
+		}
+	}
+}
+
+func TestResizeIndependentOfWorkers(t *testing.T) {
+	src := filled(173, 91, func(i int) byte { return byte(i*37 + i/11) })
+	gray := newGray(173, 91, append([]uint8{}, src.R...))
+	for _, img := range []*RGB8{src, gray} {
+		for _, size := range [][2]int{{384, 384}, {61, 17}, {173, 40}, {20, 91}} {
+			want, err := ResizeBicubicWorkers(img, size[0], size[1], 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, workers := range []int{2, 3, 7, 64} {
+				got, err := ResizeBicubicWorkers(img, size[0], size[1], workers)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(interleaved(got), interleaved(want)) {
+					t.Errorf("%dx%d with %d workers differs from 1 worker", size[0], size[1], workers)
+				}
 			}
 		}
 	}

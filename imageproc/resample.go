@@ -3,6 +3,7 @@ package imageproc
 import (
 	"fmt"
 	"math"
+	"sync"
 )
 
 // This file reproduces Pillow's 8-bit convolution resampler
@@ -143,8 +144,15 @@ func clip8(v int32) uint8 {
 
 // ResizeBicubic resizes src to w x h exactly as Pillow 9.4's
 // Image.resize((w, h), Image.BICUBIC) does on an RGB image.
+// It runs on the calling goroutine; ResizeBicubicWorkers spreads the work.
 func ResizeBicubic(src *RGB8, w, h int) (*RGB8, error) {
-	return resizeWindow(src, w, h, 0, 0, w, h)
+	return resizeWindow(src, w, h, 0, 0, w, h, 0)
+}
+
+// ResizeBicubicWorkers is ResizeBicubic on up to workers goroutines (for
+// example runtime.GOMAXPROCS(0)); the result does not depend on it.
+func ResizeBicubicWorkers(src *RGB8, w, h, workers int) (*RGB8, error) {
+	return resizeWindow(src, w, h, 0, 0, w, h, workers)
 }
 
 // resizeWindow computes the window [x0, x0+cw) x [y0, y0+ch) of the w x h
@@ -154,7 +162,8 @@ func ResizeBicubic(src *RGB8, w, h int) (*RGB8, error) {
 // the work a later crop would throw away. Pillow resamples every channel
 // independently with the same integer arithmetic, so the planes are
 // resampled one at a time, and a gray image's shared plane only once.
-func resizeWindow(src *RGB8, w, h, x0, y0, cw, ch int) (*RGB8, error) {
+func resizeWindow(src *RGB8, w, h, x0, y0, cw, ch, workers int) (*RGB8, error) {
+	workers = max(workers, 1)
 	if err := src.validate(); err != nil {
 		return nil, fmt.Errorf("resize: %w", err)
 	}
@@ -190,12 +199,12 @@ func resizeWindow(src *RGB8, w, h, x0, y0, cw, ch int) (*RGB8, error) {
 		rows := rowLast - rowFirst
 		var tmp []int64 // rows x (cw+1)/2 column pairs
 		if needH {
-			tmp = resampleHorizontal(p, src.W, rowFirst, rows, hc)
+			tmp = resampleHorizontal(p, src.W, rowFirst, rows, hc, workers)
 		} else {
 			tmp = packColumns(p, src.W, x0, rowFirst, cw, rows)
 		}
 		if needV {
-			return resampleVertical(tmp, cw, rowFirst, vc)
+			return resampleVertical(tmp, cw, rowFirst, vc, workers)
 		}
 		return unpackColumns(tmp, cw, rows)
 	}
@@ -260,12 +269,11 @@ func unpackColumns(pk []int64, w, rows int) []uint8 {
 // cache, and the four pairs are swept together so that each column's
 // coefficients and bounds are fetched once for eight rows. Missing rows at
 // the end are zeros whose results are dropped.
-func resampleHorizontal(p []uint8, srcW, rowFirst, rows int, co coeffs) []int64 {
+func resampleHorizontal(p []uint8, srcW, rowFirst, rows int, co coeffs, workers int) []int64 {
 	const group = 4 // row pairs per sweep
 	w := len(co.n)
 	hw := (w + 1) / 2
 	out := make([]int64, rows*hw)
-	buf := make([]int64, group*srcW)
 	zero := make([]uint8, srcW)
 	srcRow := func(y int) []uint8 {
 		if y >= rows {
@@ -273,54 +281,58 @@ func resampleHorizontal(p []uint8, srcW, rowFirst, rows int, co coeffs) []int64 
 		}
 		return p[(rowFirst+y)*srcW : (rowFirst+y+1)*srcW]
 	}
-	var res [2 * group][]uint8 // the eight output rows of one sweep
-	for j := range res {
-		res[j] = make([]uint8, w)
-	}
-	for y0 := 0; y0 < rows; y0 += 2 * group {
-		for j := 0; j < group; j++ {
-			r0, r1 := srcRow(y0+2*j), srcRow(y0+2*j+1)
-			d := buf[j*srcW : (j+1)*srcW]
-			r0, r1 = r0[:len(d)], r1[:len(d)]
-			for x := range d {
-				d[x] = int64(r0[x]) | int64(r1[x])<<32
+	sweeps := (rows + 2*group - 1) / (2 * group)
+	parallelFor(sweeps, workers, func(first, last int) {
+		buf := make([]int64, group*srcW)
+		var res [2 * group][]uint8 // the eight output rows of one sweep
+		for j := range res {
+			res[j] = make([]uint8, w)
+		}
+		for y0 := first * 2 * group; y0 < last*2*group; y0 += 2 * group {
+			for j := 0; j < group; j++ {
+				r0, r1 := srcRow(y0+2*j), srcRow(y0+2*j+1)
+				d := buf[j*srcW : (j+1)*srcW]
+				r0, r1 = r0[:len(d)], r1[:len(d)]
+				for x := range d {
+					d[x] = int64(r0[x]) | int64(r1[x])<<32
+				}
+			}
+			a, b := buf[:srcW], buf[srcW:2*srcW]
+			c, d := buf[2*srcW:3*srcW], buf[3*srcW:4*srcW]
+			res0, res1, res2, res3 := res[0][:w], res[1][:w], res[2][:w], res[3][:w]
+			res4, res5, res6, res7 := res[4][:w], res[5][:w], res[6][:w], res[7][:w]
+			for xx := 0; xx < w; xx++ {
+				st := co.start[xx]
+				k := co.k64[xx*co.ksize : xx*co.ksize+co.n[xx]]
+				a0, b0, c0, d0 := a[st:st+len(k)], b[st:st+len(k)], c[st:st+len(k)], d[st:st+len(k)]
+				sa, sb, sc, sd := half2, half2, half2, half2
+				for i, kv := range k {
+					sa += a0[i] * kv
+					sb += b0[i] * kv
+					sc += c0[i] * kv
+					sd += d0[i] * kv
+				}
+				lo, hi := unpack2(sa)
+				res0[xx], res1[xx] = clip8(lo), clip8(hi)
+				lo, hi = unpack2(sb)
+				res2[xx], res3[xx] = clip8(lo), clip8(hi)
+				lo, hi = unpack2(sc)
+				res4[xx], res5[xx] = clip8(lo), clip8(hi)
+				lo, hi = unpack2(sd)
+				res6[xx], res7[xx] = clip8(lo), clip8(hi)
+			}
+			for j := 0; j < 2*group && y0+j < rows; j++ {
+				o := out[(y0+j)*hw : (y0+j+1)*hw]
+				r := res[j]
+				for x := 0; x+1 < len(r); x += 2 {
+					o[x/2] = int64(r[x]) | int64(r[x+1])<<32
+				}
+				if len(r)%2 == 1 {
+					o[hw-1] = int64(r[len(r)-1])
+				}
 			}
 		}
-		a, b := buf[:srcW], buf[srcW:2*srcW]
-		c, d := buf[2*srcW:3*srcW], buf[3*srcW:4*srcW]
-		res0, res1, res2, res3 := res[0][:w], res[1][:w], res[2][:w], res[3][:w]
-		res4, res5, res6, res7 := res[4][:w], res[5][:w], res[6][:w], res[7][:w]
-		for xx := 0; xx < w; xx++ {
-			st := co.start[xx]
-			k := co.k64[xx*co.ksize : xx*co.ksize+co.n[xx]]
-			a0, b0, c0, d0 := a[st:st+len(k)], b[st:st+len(k)], c[st:st+len(k)], d[st:st+len(k)]
-			sa, sb, sc, sd := half2, half2, half2, half2
-			for i, kv := range k {
-				sa += a0[i] * kv
-				sb += b0[i] * kv
-				sc += c0[i] * kv
-				sd += d0[i] * kv
-			}
-			lo, hi := unpack2(sa)
-			res0[xx], res1[xx] = clip8(lo), clip8(hi)
-			lo, hi = unpack2(sb)
-			res2[xx], res3[xx] = clip8(lo), clip8(hi)
-			lo, hi = unpack2(sc)
-			res4[xx], res5[xx] = clip8(lo), clip8(hi)
-			lo, hi = unpack2(sd)
-			res6[xx], res7[xx] = clip8(lo), clip8(hi)
-		}
-		for j := 0; j < 2*group && y0+j < rows; j++ {
-			o := out[(y0+j)*hw : (y0+j+1)*hw]
-			r := res[j]
-			for x := 0; x+1 < len(r); x += 2 {
-				o[x/2] = int64(r[x]) | int64(r[x+1])<<32
-			}
-			if len(r)%2 == 1 {
-				o[hw-1] = int64(r[len(r)-1])
-			}
-		}
-	}
+	})
 	return out
 }
 
@@ -329,52 +341,54 @@ func resampleHorizontal(p []uint8, srcW, rowFirst, rows int, co coeffs) []int64 
 // row i uses coefficients i. Taps are added four at a time (a group short
 // of four is padded with zero coefficients); the first group starts the
 // sums from Pillow's rounding term and the last one writes output bytes.
-func resampleVertical(src []int64, w, rowOffset int, co coeffs) []uint8 {
+func resampleVertical(src []int64, w, rowOffset int, co coeffs, workers int) []uint8 {
 	h := len(co.n)
 	hw := (w + 1) / 2
 	out := make([]uint8, 2*hw*h)
-	acc := make([]int64, hw)
-	row := func(j int) []int64 { return src[j*hw : (j+1)*hw][:len(acc)] }
-	for yy := 0; yy < h; yy++ {
-		k := co.k64[yy*co.ksize : yy*co.ksize+co.n[yy]]
-		first := co.start[yy] - rowOffset
-		d := out[2*hw*yy : 2*hw*(yy+1)]
-		d = d[:2*len(acc)]
-		groups := (len(k) + 3) / 4
-		for g := 0; g < groups; g++ {
-			var kv [4]int64
-			var rs [4][]int64
-			for t := range kv {
-				if j := 4*g + t; j < len(k) {
-					kv[t], rs[t] = k[j], row(first+j)
-				} else {
-					kv[t], rs[t] = 0, row(first)
+	parallelFor(h, workers, func(firstRow, lastRow int) {
+		acc := make([]int64, hw)
+		row := func(j int) []int64 { return src[j*hw : (j+1)*hw][:len(acc)] }
+		for yy := firstRow; yy < lastRow; yy++ {
+			k := co.k64[yy*co.ksize : yy*co.ksize+co.n[yy]]
+			first := co.start[yy] - rowOffset
+			d := out[2*hw*yy : 2*hw*(yy+1)]
+			d = d[:2*len(acc)]
+			groups := (len(k) + 3) / 4
+			for g := 0; g < groups; g++ {
+				var kv [4]int64
+				var rs [4][]int64
+				for t := range kv {
+					if j := 4*g + t; j < len(k) {
+						kv[t], rs[t] = k[j], row(first+j)
+					} else {
+						kv[t], rs[t] = 0, row(first)
+					}
 				}
-			}
-			k0, k1, k2, k3 := kv[0], kv[1], kv[2], kv[3]
-			r0, r1, r2, r3 := rs[0], rs[1], rs[2], rs[3]
-			switch firstGroup, lastGroup := g == 0, g == groups-1; {
-			case firstGroup && lastGroup:
-				for i := range acc {
-					lo, hi := unpack2(half2 + r0[i]*k0 + r1[i]*k1 + r2[i]*k2 + r3[i]*k3)
-					d[2*i], d[2*i+1] = clip8(lo), clip8(hi)
-				}
-			case firstGroup:
-				for i := range acc {
-					acc[i] = half2 + r0[i]*k0 + r1[i]*k1 + r2[i]*k2 + r3[i]*k3
-				}
-			case lastGroup:
-				for i, s := range acc {
-					lo, hi := unpack2(s + r0[i]*k0 + r1[i]*k1 + r2[i]*k2 + r3[i]*k3)
-					d[2*i], d[2*i+1] = clip8(lo), clip8(hi)
-				}
-			default:
-				for i := range acc {
-					acc[i] += r0[i]*k0 + r1[i]*k1 + r2[i]*k2 + r3[i]*k3
+				k0, k1, k2, k3 := kv[0], kv[1], kv[2], kv[3]
+				r0, r1, r2, r3 := rs[0], rs[1], rs[2], rs[3]
+				switch firstGroup, lastGroup := g == 0, g == groups-1; {
+				case firstGroup && lastGroup:
+					for i := range acc {
+						lo, hi := unpack2(half2 + r0[i]*k0 + r1[i]*k1 + r2[i]*k2 + r3[i]*k3)
+						d[2*i], d[2*i+1] = clip8(lo), clip8(hi)
+					}
+				case firstGroup:
+					for i := range acc {
+						acc[i] = half2 + r0[i]*k0 + r1[i]*k1 + r2[i]*k2 + r3[i]*k3
+					}
+				case lastGroup:
+					for i, s := range acc {
+						lo, hi := unpack2(s + r0[i]*k0 + r1[i]*k1 + r2[i]*k2 + r3[i]*k3)
+						d[2*i], d[2*i+1] = clip8(lo), clip8(hi)
+					}
+				default:
+					for i := range acc {
+						acc[i] += r0[i]*k0 + r1[i]*k1 + r2[i]*k2 + r3[i]*k3
+					}
 				}
 			}
 		}
-	}
+	})
 	if w%2 == 0 {
 		return out
 	}
@@ -383,4 +397,28 @@ func resampleVertical(src []int64, w, rowOffset int, co coeffs) []uint8 {
 		copy(compact[y*w:(y+1)*w], out[y*2*hw:])
 	}
 	return compact
+}
+
+// parallelFor calls fn on contiguous ranges [lo, hi) that together cover
+// [0, n), on up to workers goroutines at once, and waits for them. Each
+// range writes its own part of the output, so the result does not depend
+// on the number of workers.
+func parallelFor(n, workers int, fn func(lo, hi int)) {
+	if workers > n {
+		workers = n
+	}
+	if workers <= 1 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < workers; i++ {
+		lo, hi := i*n/workers, (i+1)*n/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(lo, hi)
+		}()
+	}
+	wg.Wait()
 }
