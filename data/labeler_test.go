@@ -68,8 +68,8 @@ func TestLabelRealPhrasings(t *testing.T) {
 // TestFindingF1: a small case worked by hand from the definition.
 func TestFindingF1(t *testing.T) {
 	refs := []string{
-		"Chest X-ray showing a large left pneumothorax.",                    // {left PTX}
-		"Normal chest radiograph.",                                          // {none}
+		"Chest X-ray showing a large left pneumothorax.",                     // {left PTX}
+		"Normal chest radiograph.",                                           // {none}
 		"PA chest radiograph: bilateral pleural effusions and cardiomegaly.", // {bilateral effusion, cardiomegaly}
 	}
 	preds := []string{
