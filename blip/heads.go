@@ -1,0 +1,105 @@
+package blip
+
+import (
+	"fmt"
+
+	"radcap/autograd"
+	"radcap/tensor"
+)
+
+// normEps is F.normalize's default eps.
+const normEps = 1e-12
+
+// retrievalHeads is the text side of BlipForImageTextRetrieval: the text
+// encoder (BlipTextModel without pooler; its layers carry cross-attention
+// weights, it runs bidirectionally), vision_proj, text_proj and itm_head.
+type retrievalHeads struct {
+	text                 *textModel
+	visionProj, textProj linear
+	itmHead              linear
+}
+
+func newRetrievalHeads(b *builder, cfg Config) (*retrievalHeads, error) {
+	tc := cfg.TextConfig
+	text, err := newTextModel(b, "text_encoder", tc)
+	if err != nil {
+		return nil, err
+	}
+	return &retrievalHeads{
+		text:       text,
+		visionProj: b.linear("vision_proj", cfg.VisionConfig.HiddenSize, cfg.ImageTextHiddenSize, true),
+		textProj:   b.linear("text_proj", tc.HiddenSize, cfg.ImageTextHiddenSize, true),
+		itmHead:    b.linear("itm_head", tc.HiddenSize, 2, true),
+	}, nil
+}
+
+// encodeText runs the text encoder bidirectionally on ids [B, L] with the
+// padding mask (nil: none), with cross-attention to img [B, N, E] when img
+// is not nil. It returns the last hidden states [B, L, hidden].
+func (r *retrievalHeads) encodeText(rc runCtx, ids, mask *tensor.Tensor, img *autograd.Var, dt tensor.DType) (*autograd.Var, error) {
+	if err := r.text.checkIDs(ids, 0, "input_ids"); err != nil {
+		return nil, err
+	}
+	b, l := ids.Dim(0), ids.Dim(1)
+	m, err := padMask(mask, b, l, "input_ids")
+	if err != nil {
+		return nil, err
+	}
+	var crossMask *tensor.Tensor
+	if img != nil {
+		if img.Value.Dim(0) != b {
+			return nil, fmt.Errorf("input_ids: batch %d, but %d images", b, img.Value.Dim(0))
+		}
+		if r.text.layers[0].cross == nil {
+			return nil, fmt.Errorf("text encoder has no cross-attention (text_config.is_decoder is false)")
+		}
+		crossMask = tensor.Zeros(dt, b, 1, 1, img.Value.Dim(1))
+	}
+	x := r.text.embed(rc, ids, 0)
+	return r.text.encode(rc, x, encoderSelfMask(m, b, l, dt), img, crossMask, nil), nil
+}
+
+// first returns x[:, 0] of x [B, T, D] as [B, D].
+func first(x *autograd.Var) *autograd.Var { return autograd.Select(x, 1, 0) }
+
+// ITMOutput is the image-text matching head's result.
+type ITMOutput struct {
+	// Hidden is the text encoder's last hidden state [B, L, hidden]
+	// (itm_question_embeds).
+	Hidden *autograd.Var
+	// Logits [B, 2] score (no match, match) from the first text token.
+	Logits *autograd.Var
+}
+
+func (r *retrievalHeads) itm(rc runCtx, ids, mask *tensor.Tensor, img *autograd.Var) (*ITMOutput, error) {
+	h, err := r.encodeText(rc, ids, mask, img, img.Value.DType())
+	if err != nil {
+		return nil, err
+	}
+	return &ITMOutput{Hidden: h, Logits: r.itmHead.forward(first(h))}, nil
+}
+
+// ITCOutput is the image-text contrastive head's result.
+type ITCOutput struct {
+	// ImageFeat [images, D] and TextFeat [texts, D] are the L2-normalised
+	// vision_proj / text_proj of the class tokens.
+	ImageFeat, TextFeat *autograd.Var
+	// Similarity [images, texts] is ImageFeat · TextFeatᵀ (cosine, no
+	// temperature), as transformers returns it.
+	Similarity *autograd.Var
+	// Hidden is the text encoder's last hidden state [texts, L, hidden]
+	// (itc_question_embeds), computed without cross-attention.
+	Hidden *autograd.Var
+}
+
+func (r *retrievalHeads) itc(rc runCtx, ids, mask *tensor.Tensor, img *autograd.Var) (*ITCOutput, error) {
+	h, err := r.encodeText(rc, ids, mask, nil, img.Value.DType())
+	if err != nil {
+		return nil, err
+	}
+	o := &ITCOutput{Hidden: h}
+	o.ImageFeat = autograd.L2Normalize(r.visionProj.forward(first(img)), -1, normEps)
+	o.TextFeat = autograd.L2Normalize(r.textProj.forward(first(h)), -1, normEps)
+	o.Similarity = autograd.MatMulT(o.ImageFeat, o.TextFeat, false, true)
+	return o, nil
+}
