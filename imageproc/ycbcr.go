@@ -100,12 +100,23 @@ func jpegChroma(m *image.YCbCr, c []uint8) []uint8 {
 	case image.YCbCrSubsampleRatio410:
 		hs, vs = 4, 2
 	}
-	dw, dh := (w+hs-1)/hs, (h+vs-1)/vs
+	dw := (w + hs - 1) / hs
 	// The real samples, row by row.
 	in := func(j int) []uint8 {
 		o := m.COffset(b.Min.X, b.Min.Y+j*vs)
 		return c[o : o+dw]
 	}
+	return upsampleLibjpeg(in, hs, vs, w, h)
+}
+
+// upsampleLibjpeg brings a component subsampled by hs x vs to w x h as
+// libjpeg-turbo's jdsample.c does by default: in(j) is row j of the
+// ceil(w/hs) x ceil(h/vs) real samples. 2x1, 1x2 and 2x2 use the "fancy"
+// triangle filters (with edges replicated and libjpeg's alternating
+// rounding biases); other factors, and 2x1/2x2 with at most two samples
+// per row, replicate.
+func upsampleLibjpeg(in func(j int) []uint8, hs, vs, w, h int) []uint8 {
+	dw, dh := (w+hs-1)/hs, (h+vs-1)/vs
 	out := make([]uint8, w*h)
 	if hs == 1 && vs == 1 {
 		for y := 0; y < h; y++ {
@@ -115,7 +126,7 @@ func jpegChroma(m *image.YCbCr, c []uint8) []uint8 {
 	}
 	fancyH := hs == 2 && dw > 2
 	fancyV := vs == 2 && (hs == 1 || dw > 2)
-	if (hs != 1 && !fancyH) || (vs != 1 && !fancyV) || hs == 4 {
+	if (hs != 1 && !fancyH) || (vs != 1 && !fancyV) || hs > 2 || vs > 2 {
 		// Replication (libjpeg's h2v1_upsample, h2v2_upsample and
 		// int_upsample).
 		for y := 0; y < h; y++ {
