@@ -48,8 +48,10 @@ type LoaderOptions struct {
 type Batch struct {
 	// Epoch and Index say which batch this is (Index counts from 0).
 	Epoch, Index int
-	// IDs, Captions (the caption encoded for each example), References
-	// (all its captions) and Findings (nil where unknown), per example.
+	// IDs, Captions (the caption encoded for each example: of an example
+	// with n captions, epoch i uses caption (i + index) mod n, so the
+	// epochs cycle through them), References (all its captions) and
+	// Findings (nil where unknown), per example.
 	IDs        []string
 	Captions   []string
 	References [][]string
@@ -214,7 +216,8 @@ func (l *Loader) encode(b *Batch) error {
 }
 
 // Epoch is one pass over the data, prepared by worker goroutines. Call
-// Next until io.EOF, or Close to stop early.
+// Next until io.EOF, or Close to stop early; Next and Close belong to one
+// consumer goroutine.
 type Epoch struct {
 	results []chan batchResult
 	next    int
