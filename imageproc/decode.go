@@ -131,6 +131,17 @@ func decode(data []byte, maxPixels int) (m *RGB8, err error) {
 		return nil, fmt.Errorf("%w: %s image is %dx%d, over the limit of %d pixels",
 			ErrTooLarge, format, cfg.Width, cfg.Height, maxPixels)
 	}
+	if format == "jpeg" {
+		// libjpeg-compatible decoding of the common JPEG variants; the
+		// others (CMYK, arithmetic coding, ...) go to Go's decoder below.
+		m, err := decodeJPEGLibjpeg(data, maxPixels)
+		if err == nil {
+			return Orient(m, exifOrientation(format, data)), nil
+		}
+		if !errors.Is(err, errJPEGUnsupported) {
+			return nil, fmt.Errorf("corrupt or truncated jpeg data: %w", err)
+		}
+	}
 	img, err := c.decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("corrupt or truncated %s data: %w", format, err)

@@ -23,16 +23,21 @@
 // shares one plane among R, G and B, so that a chest X-ray costs a third of
 // a colour image to resize.
 //
-// Known difference from Pillow: JPEG and lossy WebP are decoded by Go's own
-// decoders (image/jpeg, golang.org/x/image/webp) rather than by libjpeg-turbo
-// and libwebp. For JPEG this package reproduces libjpeg-turbo's chroma
-// upsampling and colour conversion, but Go's inverse DCT rounds differently:
-// on the ROCO chest X-rays about 1.5% of decoded bytes differ from Pillow's
-// by 1 (rarely 2-3), and about 2% of the bytes of a 384x384 BLIP input end
-// up one or two steps apart. Lossy WebP is converted with libwebp's
-// limited-range formula but with replicated chroma (libwebp interpolates),
-// so it differs more. Lossless formats (PNG, GIF, BMP, TIFF, lossless WebP)
-// decode exactly.
+// JPEG files are decoded by this package's own decoder (jpeg*.go), which
+// reproduces libjpeg-turbo's default output (accurate integer IDCT, fancy
+// chroma upsampling, its colour conversion) and so Pillow's, bit for bit
+// (checked against djpeg on every ROCO chest X-ray in ../shared/data). It
+// handles 8-bit Huffman baseline, extended and progressive files with one
+// or three components; CMYK/YCCK, arithmetic-coded and 12-bit files go to
+// Go's image/jpeg, whose pixels may differ from Pillow's by a few steps.
+// Lossy WebP is decoded by golang.org/x/image/webp and converted with
+// libwebp's limited-range formula but with replicated chroma (libwebp
+// interpolates), so it is close to Pillow but not exact. Lossless formats
+// (PNG, GIF, BMP, TIFF, lossless WebP) decode exactly.
+//
+// One libjpeg behaviour is not reproduced: block smoothing of progressive
+// files whose low-frequency coefficients are never fully refined (it never
+// applies to complete files from normal encoders).
 package imageproc
 
 import "fmt"
