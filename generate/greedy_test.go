@@ -98,6 +98,8 @@ func TestGreedyLengthLimits(t *testing.T) {
 		// while the length is below 4, i.e. for the first 2 new tokens.
 		{"min length 4", func(o *Options) { o.MinLength = 4 },
 			[][]int64{{tPad, tBOS, tA, tB, tEOS}, {tBOS, tB, tB, tA, tEOS}}},
+		{"min new tokens 1 replaces min length 4", func(o *Options) { o.MinNewTokens, o.MinLength = 1, 4 },
+			[][]int64{{tPad, tBOS, tA, tB, tEOS}, {tBOS, tB, tB, tEOS, tPad}}},
 		{"min length 3", func(o *Options) { o.MinLength = 3 },
 			[][]int64{{tPad, tBOS, tA, tB, tEOS}, {tBOS, tB, tB, tEOS, tPad}}},
 	}

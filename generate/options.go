@@ -60,7 +60,8 @@ type Options struct {
 	// (max_length, default 20); used only when MaxNewTokens is zero.
 	MaxLength int
 	// MinNewTokens forbids the stop tokens until this many tokens were
-	// added (min_new_tokens); it takes precedence over MinLength.
+	// added (min_new_tokens); when set, MinLength is ignored (transformers
+	// replaces min_length by prompt width + min_new_tokens).
 	MinNewTokens int
 	// MinLength forbids the stop tokens while the total length, prompt
 	// width included, is below it (min_length).

@@ -28,11 +28,13 @@ func (o Options) processScores(seqs [][]int64, scores [][]float32, width int) {
 	if len(o.EOS) == 0 || len(seqs) == 0 {
 		return
 	}
-	cur := len(seqs[0])
-	// MinNewTokens takes precedence over MinLength because transformers
-	// rewrites min_length to prompt width + min_new_tokens; with both
-	// processors active the tighter one wins, which is the same.
-	if (o.MinLength > 0 && cur < o.MinLength) || (o.MinNewTokens > 0 && cur-width < o.MinNewTokens) {
+	// transformers rewrites min_length to prompt width + min_new_tokens
+	// when min_new_tokens is set, so MinNewTokens replaces MinLength.
+	minLen := o.MinLength
+	if o.MinNewTokens > 0 {
+		minLen = width + o.MinNewTokens
+	}
+	if len(seqs[0]) < minLen {
 		for _, row := range scores {
 			for _, e := range o.EOS {
 				if e < int64(len(row)) {

@@ -66,7 +66,11 @@ func refGenerate(f func([]int64) []float32, prompts [][]int64, o Options) (ids [
 				scores[tok] = float32(math.Inf(-1))
 			}
 		}
-		if len(seq) < o.MinLength || len(seq)-width < o.MinNewTokens {
+		minLength := o.MinLength // _prepare_generated_length
+		if o.MinNewTokens > 0 {
+			minLength = o.MinNewTokens + width
+		}
+		if len(seq) < minLength || len(seq)-width < o.MinNewTokens {
 			for _, e := range o.EOS {
 				scores[e] = float32(math.Inf(-1))
 			}
