@@ -301,6 +301,18 @@ func TestRealJPEGsInTestdata(t *testing.T) {
 // Every image of the shared ROCO chest X-ray folders decodes and
 // preprocesses (runs where ../shared/data exists).
 func TestSharedChestXrays(t *testing.T) {
+	paths := sharedImages(t)
+	if len(paths) == 0 {
+		t.Skip("../../shared/data/{roco-cxr,cxr-samples} not present; testdata/images covers real JPEGs")
+	}
+	t.Logf("%d images", len(paths))
+	checkPreprocessAll(t, paths)
+}
+
+// sharedImages lists the image files under ../../shared/data/roco-cxr and
+// ../../shared/data/cxr-samples (none where the folders are absent).
+func sharedImages(t *testing.T) []string {
+	t.Helper()
 	var paths []string
 	for _, dir := range []string{"../../shared/data/roco-cxr", "../../shared/data/cxr-samples"} {
 		if _, err := os.Stat(dir); err != nil {
@@ -320,11 +332,17 @@ func TestSharedChestXrays(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(paths) == 0 {
-		t.Skip("../../shared/data/{roco-cxr,cxr-samples} not present; testdata/images covers real JPEGs")
+	return paths
+}
+
+// sniffFile returns the format of the file at path.
+func sniffFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Logf("%d images", len(paths))
-	checkPreprocessAll(t, paths)
+	return sniff(data)
 }
 
 func checkPreprocessAll(t *testing.T, paths []string) {

@@ -15,6 +15,8 @@ import (
 // limited to 1 Mpixel to keep each input cheap.
 func FuzzDecodePreprocess(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join("testdata", "formats", "*"))
+	jpegs, _ := filepath.Glob(filepath.Join("testdata", "libjpeg", "*.jpg"))
+	seeds = append(seeds, jpegs...)
 	seeds = append(seeds, filepath.Join("testdata", "processors", "img0_rgb_61x47.png"),
 		filepath.Join("testdata", "processors", "img3_rgba_45x80.png"))
 	for _, p := range seeds {
