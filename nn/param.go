@@ -81,6 +81,9 @@ func (m *Mode) attentionDropout(p float64) float64 {
 type Init struct {
 	RNG   *rand.Rand
 	DType tensor.DType
+	// Skip makes Normal return zeros without drawing, for a model whose
+	// weights are about to be loaded from a checkpoint.
+	Skip bool
 }
 
 // NewInit returns a float32 initializer seeded with seed.
@@ -91,6 +94,9 @@ func NewInit(seed uint64) *Init {
 // Normal returns a parameter of the given shape drawn from N(0, std²).
 func (in *Init) Normal(std float64, shape ...int) *autograd.Var {
 	t := tensor.Zeros(in.DType, shape...)
+	if in.Skip {
+		return autograd.Param(t)
+	}
 	switch in.DType {
 	case tensor.F32:
 		d := t.F32()
