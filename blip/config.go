@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+
+	"radcap/nn"
 )
 
 // NoToken marks a special-token id that the configuration leaves unset
@@ -224,10 +226,10 @@ func (c Config) Validate() error {
 	if v.PatchSize > v.ImageSize {
 		return fmt.Errorf("vision_config.patch_size %d exceeds image_size %d", v.PatchSize, v.ImageSize)
 	}
-	if _, err := activation(t.HiddenAct); err != nil {
+	if _, err := nn.ParseActivation(t.HiddenAct); err != nil {
 		return fmt.Errorf("text_config.hidden_act: %w", err)
 	}
-	if _, err := activation(v.HiddenAct); err != nil {
+	if _, err := nn.ParseActivation(v.HiddenAct); err != nil {
 		return fmt.Errorf("vision_config.hidden_act: %w", err)
 	}
 	if t.LabelSmoothing < 0 || t.LabelSmoothing > 1 {

@@ -7,27 +7,17 @@ import (
 	"radcap/tensor"
 )
 
-func fixtureTextDecoder(t *testing.T) (*textDecoder, Config) {
-	t.Helper()
-	cfg, err := LoadConfig(fixturesDir() + "/blip")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &builder{dt: tensor.F32}
-	d, err := newTextDecoder(b, "text_decoder", cfg.TextConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	loadInto(t, b, "blip")
-	return d, cfg
-}
-
 // A plain greedy loop over the cached Decoder reproduces the reference's
 // per-step logits and ids (the image states are the reference's).
 func TestDecoderGreedySteps(t *testing.T) {
-	d, cfg := fixtureTextDecoder(t)
+	m := loadCaption(t)
+	cfg := m.Config
+	in := openFixture(t, "blip", "inputs.safetensors")
 	ex := openFixture(t, "blip", "expected.safetensors")
-	dec := &imageDecoder{dec: d, img: ex.get("vision_last_hidden_state")}
+	dec, err := m.Decoder(in.get("pixel_values"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	st, err := dec.Start()
 	if err != nil {
 		t.Fatal(err)
@@ -79,9 +69,13 @@ func TestDecoderGreedySteps(t *testing.T) {
 
 // Reorder gathers rows of both caches: swapping the rows swaps the logits.
 func TestDecoderReorder(t *testing.T) {
-	d, cfg := fixtureTextDecoder(t)
-	ex := openFixture(t, "blip", "expected.safetensors")
-	dec := &imageDecoder{dec: d, img: ex.get("vision_last_hidden_state")}
+	m := loadCaption(t)
+	cfg := m.Config
+	in := openFixture(t, "blip", "inputs.safetensors")
+	dec, err := m.Decoder(in.get("pixel_values"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	st, err := dec.Start()
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"radcap/autograd"
+	"radcap/nn"
 	"radcap/tensor"
 )
 
@@ -11,13 +12,11 @@ import (
 // the decoder's bias stored once as cls.predictions.bias (transformers
 // ties cls.predictions.decoder.bias to it).
 type lmHead struct {
-	bias      *autograd.Var
-	dense     linear
-	act       func(*autograd.Var) *autograd.Var
-	ln        layerNorm
-	decoderW  *autograd.Var
-	vocab     int
-	smoothing float64
+	Bias     *autograd.Var
+	Dense    *nn.Linear
+	Act      nn.Activation
+	LN       *nn.LayerNorm
+	DecoderW *autograd.Var
 }
 
 // textDecoder is BlipTextLMHeadModel: the text model run causally with
@@ -27,27 +26,37 @@ type textDecoder struct {
 	cls  *lmHead
 }
 
-// newTextDecoder registers <prefix>.bert.* and <prefix>.cls.predictions.*
-// in PyTorch order (the head's own bias first, then transform, then
-// decoder.weight).
-func newTextDecoder(b *builder, prefix string, cfg TextConfig) (*textDecoder, error) {
+func newTextDecoder(init *nn.Init, mode *nn.Mode, cfg TextConfig) (*textDecoder, error) {
 	cfg.IsDecoder = true
-	bert, err := newTextModel(b, prefix+".bert", cfg)
+	bert, err := newTextModel(init, mode, cfg)
 	if err != nil {
 		return nil, err
 	}
-	act, _ := activation(cfg.HiddenAct)
-	p := prefix + ".cls.predictions"
-	h := &lmHead{act: act, vocab: cfg.VocabSize, smoothing: cfg.LabelSmoothing}
-	h.bias = b.fill(p+".bias", 0, cfg.VocabSize)
-	h.dense = b.linear(p+".transform.dense", cfg.HiddenSize, cfg.HiddenSize, true)
-	h.ln = b.layerNorm(p+".transform.LayerNorm", cfg.HiddenSize, cfg.LayerNormEps)
-	h.decoderW = b.normal(p+".decoder.weight", cfg.VocabSize, cfg.HiddenSize)
+	act, _ := nn.ParseActivation(cfg.HiddenAct)
+	std := cfg.InitializerRange
+	h := &lmHead{
+		Bias:  init.Zeros(cfg.VocabSize),
+		Dense: nn.NewLinear(init, cfg.HiddenSize, cfg.HiddenSize, true, std),
+		Act:   act,
+		LN:    nn.NewLayerNorm(init, cfg.HiddenSize, cfg.LayerNormEps),
+	}
+	h.DecoderW = init.Normal(std, cfg.VocabSize, cfg.HiddenSize)
 	return &textDecoder{bert: bert, cls: h}, nil
 }
 
+// namedParams lists bert.* then cls.predictions.* under prefix, in
+// PyTorch order: the head's own bias comes before its submodules.
+func (d *textDecoder) namedParams(prefix string) []nn.NamedParam {
+	ps := d.bert.namedParams(nn.Join(prefix, "bert"))
+	p := nn.Join(prefix, "cls.predictions")
+	ps = append(ps, nn.NamedParam{Name: nn.Join(p, "bias"), Var: d.cls.Bias})
+	ps = append(ps, d.cls.Dense.NamedParams(nn.Join(p, "transform.dense"))...)
+	ps = append(ps, d.cls.LN.NamedParams(nn.Join(p, "transform.LayerNorm"))...)
+	return append(ps, nn.NamedParam{Name: nn.Join(p, "decoder.weight"), Var: d.cls.DecoderW})
+}
+
 func (h *lmHead) forward(x *autograd.Var) *autograd.Var {
-	return autograd.Linear(h.ln.forward(h.act(h.dense.forward(x))), h.decoderW, h.bias)
+	return autograd.Linear(h.LN.Forward(h.Act(h.Dense.Forward(x))), h.DecoderW, h.Bias)
 }
 
 // decoderPass holds what one decoder forward produced, for the tests and
@@ -63,7 +72,7 @@ type decoderPass struct {
 // forward runs the decoder on ids [B, L] (mask [B, L] or nil) attending to
 // the image states img [B, N, E]: causal self-attention with padding as
 // (1 − m)·(−10000), every image token visible.
-func (d *textDecoder) forward(rc runCtx, ids, mask *tensor.Tensor, img *autograd.Var) (*decoderPass, error) {
+func (d *textDecoder) forward(ids, mask *tensor.Tensor, img *autograd.Var) (*decoderPass, error) {
 	if err := d.bert.checkIDs(ids, 0, "input_ids"); err != nil {
 		return nil, err
 	}
@@ -80,8 +89,8 @@ func (d *textDecoder) forward(rc runCtx, ids, mask *tensor.Tensor, img *autograd
 		SelfMask:  decoderSelfMask(m, b, l, l, dt),
 		CrossMask: tensor.Zeros(dt, b, 1, 1, img.Value.Dim(1)),
 	}
-	p.Embeds = d.bert.embed(rc, ids, 0)
-	p.Hidden = d.bert.encode(rc, p.Embeds, p.SelfMask, img, p.CrossMask, nil)
+	p.Embeds = d.bert.embed(ids, 0)
+	p.Hidden = d.bert.encode(p.Embeds, p.SelfMask, img, p.CrossMask)
 	p.Logits = d.cls.forward(p.Hidden)
 	return p, nil
 }

@@ -5,6 +5,7 @@ import (
 
 	"radcap/autograd"
 	"radcap/generate"
+	"radcap/nn"
 	"radcap/tensor"
 )
 
@@ -19,11 +20,12 @@ type imageDecoder struct {
 
 var _ generate.Decoder = (*imageDecoder)(nil)
 
-// decodeState is one batch's cache: one layerCache per text layer, each
-// with rows rows.
+// decodeState is one batch's cache, per text layer: the self-attention
+// keys and values so far (past, nil before the first step) and the
+// image's cross-attention keys and values (cross), all with rows rows.
 type decodeState struct {
-	cache []layerCache
-	rows  int
+	past, cross []*nn.KV
+	rows        int
 }
 
 // Batch returns the number of images the decoder is bound to.
@@ -32,11 +34,11 @@ func (d *imageDecoder) Batch() int { return d.img.Dim(0) }
 // Start computes every layer's cross-attention keys and values of the
 // images and returns a state with an empty self-attention cache.
 func (d *imageDecoder) Start() (generate.State, error) {
-	st := &decodeState{cache: make([]layerCache, len(d.dec.bert.layers)), rows: d.Batch()}
+	n := len(d.dec.bert.layers)
+	st := &decodeState{past: make([]*nn.KV, n), cross: make([]*nn.KV, n), rows: d.Batch()}
 	img := autograd.Const(d.img)
 	for i, l := range d.dec.bert.layers {
-		k, v := l.cross.keysValues(img)
-		st.cache[i].ck, st.cache[i].cv = k.Value.Contiguous(), v.Value.Contiguous()
+		st.cross[i] = constKV(l.CrossAttention.Self.KeysValues(img))
 	}
 	return st, nil
 }
@@ -61,7 +63,7 @@ func (d *imageDecoder) Step(s generate.State, in generate.StepInput) (*tensor.Te
 	if ids == nil || ids.Rank() != 2 || ids.Dim(0) != st.rows {
 		return nil, fmt.Errorf("blip decoder: ids %s, want %d rows", describe(ids), st.rows)
 	}
-	if got := st.past(); got != in.Past {
+	if got := st.cached(); got != in.Past {
 		return nil, fmt.Errorf("blip decoder: Past %d, but the cache holds %d positions", in.Past, got)
 	}
 	if err := d.dec.bert.checkIDs(ids, in.Past, "generate ids"); err != nil {
@@ -72,19 +74,28 @@ func (d *imageDecoder) Step(s generate.State, in generate.StepInput) (*tensor.Te
 	if err != nil {
 		return nil, err
 	}
-	rc := runCtx{}
-	dt := d.img.DType()
-	x := d.dec.bert.embed(rc, ids, in.Past)
-	h := d.dec.bert.encode(rc, x, decoderSelfMask(m, st.rows, n, in.Past+n, dt), nil, nil, st.cache)
+	mask := decoderSelfMask(m, st.rows, n, in.Past+n, d.img.DType())
+	h := d.dec.bert.embed(ids, in.Past)
+	for i, l := range d.dec.bert.layers {
+		var present *nn.KV
+		h, present = l.ForwardCached(h, st.past[i], mask, st.cross[i], nil)
+		st.past[i] = constKV(present)
+	}
 	logits := d.dec.cls.forward(autograd.Select(h, 1, n-1))
 	return logits.Value.Contiguous(), nil
 }
 
-func (st *decodeState) past() int {
-	if len(st.cache) == 0 || st.cache[0].k == nil {
+func (st *decodeState) cached() int {
+	if len(st.past) == 0 {
 		return 0
 	}
-	return st.cache[0].k.Dim(2)
+	return st.past[0].Len()
+}
+
+// constKV keeps only the values of kv: the cache must not hold on to the
+// (pending) autograd history of the step that computed it.
+func constKV(kv *nn.KV) *nn.KV {
+	return &nn.KV{K: autograd.Const(kv.K.Value.Contiguous()), V: autograd.Const(kv.V.Value.Contiguous())}
 }
 
 // Reorder gathers the rows of every cached tensor (self and cross).
@@ -98,15 +109,10 @@ func (d *imageDecoder) Reorder(s generate.State, rows []int) (generate.State, er
 			return nil, fmt.Errorf("blip decoder: reorder row %d outside [0, %d)", r, st.rows)
 		}
 	}
-	out := &decodeState{cache: make([]layerCache, len(st.cache)), rows: len(rows)}
-	pick := func(t *tensor.Tensor) *tensor.Tensor {
-		if t == nil {
-			return nil
-		}
-		return tensor.IndexSelect(t, 0, rows)
-	}
-	for i, c := range st.cache {
-		out.cache[i] = layerCache{k: pick(c.k), v: pick(c.v), ck: pick(c.ck), cv: pick(c.cv)}
+	out := &decodeState{past: make([]*nn.KV, len(st.past)), cross: make([]*nn.KV, len(st.cross)), rows: len(rows)}
+	for i := range st.past {
+		out.past[i] = st.past[i].Reorder(rows)
+		out.cross[i] = st.cross[i].Reorder(rows)
 	}
 	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"radcap/autograd"
+	"radcap/nn"
 	"radcap/tensor"
 )
 
@@ -15,28 +16,37 @@ const normEps = 1e-12
 // weights, it runs bidirectionally), vision_proj, text_proj and itm_head.
 type retrievalHeads struct {
 	text                 *textModel
-	visionProj, textProj linear
-	itmHead              linear
+	visionProj, textProj *nn.Linear
+	itmHead              *nn.Linear
 }
 
-func newRetrievalHeads(b *builder, cfg Config) (*retrievalHeads, error) {
+func newRetrievalHeads(init *nn.Init, mode *nn.Mode, cfg Config) (*retrievalHeads, error) {
 	tc := cfg.TextConfig
-	text, err := newTextModel(b, "text_encoder", tc)
+	text, err := newTextModel(init, mode, tc)
 	if err != nil {
 		return nil, err
 	}
+	std := cfg.InitializerRange
 	return &retrievalHeads{
 		text:       text,
-		visionProj: b.linear("vision_proj", cfg.VisionConfig.HiddenSize, cfg.ImageTextHiddenSize, true),
-		textProj:   b.linear("text_proj", tc.HiddenSize, cfg.ImageTextHiddenSize, true),
-		itmHead:    b.linear("itm_head", tc.HiddenSize, 2, true),
+		visionProj: nn.NewLinear(init, cfg.VisionConfig.HiddenSize, cfg.ImageTextHiddenSize, true, std),
+		textProj:   nn.NewLinear(init, tc.HiddenSize, cfg.ImageTextHiddenSize, true, std),
+		itmHead:    nn.NewLinear(init, tc.HiddenSize, 2, true, std),
 	}, nil
+}
+
+// namedParams lists text_encoder.*, vision_proj, text_proj, itm_head.
+func (r *retrievalHeads) namedParams() []nn.NamedParam {
+	ps := r.text.namedParams("text_encoder")
+	ps = append(ps, r.visionProj.NamedParams("vision_proj")...)
+	ps = append(ps, r.textProj.NamedParams("text_proj")...)
+	return append(ps, r.itmHead.NamedParams("itm_head")...)
 }
 
 // encodeText runs the text encoder bidirectionally on ids [B, L] with the
 // padding mask (nil: none), with cross-attention to img [B, N, E] when img
 // is not nil. It returns the last hidden states [B, L, hidden].
-func (r *retrievalHeads) encodeText(rc runCtx, ids, mask *tensor.Tensor, img *autograd.Var, dt tensor.DType) (*autograd.Var, error) {
+func (r *retrievalHeads) encodeText(ids, mask *tensor.Tensor, img *autograd.Var, dt tensor.DType) (*autograd.Var, error) {
 	if err := r.text.checkIDs(ids, 0, "input_ids"); err != nil {
 		return nil, err
 	}
@@ -50,13 +60,13 @@ func (r *retrievalHeads) encodeText(rc runCtx, ids, mask *tensor.Tensor, img *au
 		if img.Value.Dim(0) != b {
 			return nil, fmt.Errorf("input_ids: batch %d, but %d images", b, img.Value.Dim(0))
 		}
-		if r.text.layers[0].cross == nil {
+		if r.text.layers[0].CrossAttention == nil {
 			return nil, fmt.Errorf("text encoder has no cross-attention (text_config.is_decoder is false)")
 		}
 		crossMask = tensor.Zeros(dt, b, 1, 1, img.Value.Dim(1))
 	}
-	x := r.text.embed(rc, ids, 0)
-	return r.text.encode(rc, x, encoderSelfMask(m, b, l, dt), img, crossMask, nil), nil
+	x := r.text.embed(ids, 0)
+	return r.text.encode(x, encoderSelfMask(m, b, l, dt), img, crossMask), nil
 }
 
 // first returns x[:, 0] of x [B, T, D] as [B, D].
@@ -71,12 +81,12 @@ type ITMOutput struct {
 	Logits *autograd.Var
 }
 
-func (r *retrievalHeads) itm(rc runCtx, ids, mask *tensor.Tensor, img *autograd.Var) (*ITMOutput, error) {
-	h, err := r.encodeText(rc, ids, mask, img, img.Value.DType())
+func (r *retrievalHeads) itm(ids, mask *tensor.Tensor, img *autograd.Var) (*ITMOutput, error) {
+	h, err := r.encodeText(ids, mask, img, img.Value.DType())
 	if err != nil {
 		return nil, err
 	}
-	return &ITMOutput{Hidden: h, Logits: r.itmHead.forward(first(h))}, nil
+	return &ITMOutput{Hidden: h, Logits: r.itmHead.Forward(first(h))}, nil
 }
 
 // ITCOutput is the image-text contrastive head's result.
@@ -92,14 +102,14 @@ type ITCOutput struct {
 	Hidden *autograd.Var
 }
 
-func (r *retrievalHeads) itc(rc runCtx, ids, mask *tensor.Tensor, img *autograd.Var) (*ITCOutput, error) {
-	h, err := r.encodeText(rc, ids, mask, nil, img.Value.DType())
+func (r *retrievalHeads) itc(ids, mask *tensor.Tensor, img *autograd.Var) (*ITCOutput, error) {
+	h, err := r.encodeText(ids, mask, nil, img.Value.DType())
 	if err != nil {
 		return nil, err
 	}
 	o := &ITCOutput{Hidden: h}
-	o.ImageFeat = autograd.L2Normalize(r.visionProj.forward(first(img)), -1, normEps)
-	o.TextFeat = autograd.L2Normalize(r.textProj.forward(first(h)), -1, normEps)
+	o.ImageFeat = autograd.L2Normalize(r.visionProj.Forward(first(img)), -1, normEps)
+	o.TextFeat = autograd.L2Normalize(r.textProj.Forward(first(h)), -1, normEps)
 	o.Similarity = autograd.MatMulT(o.ImageFeat, o.TextFeat, false, true)
 	return o, nil
 }

@@ -83,7 +83,7 @@ type ITMTrainOutput struct {
 // pairs and 2B mismatched ones; the loss is the cross entropy of the ITM
 // head's two logits against labels [1]*B + [0]*2B. The weights carry no
 // gradient (torch.no_grad in BLIP).
-func (r *retrievalHeads) itmHardNegatives(rc runCtx, ids, mask *tensor.Tensor, img *autograd.Var, sim *tensor.Tensor, temp float64, rng *rand.Rand) (*ITMTrainOutput, error) {
+func (r *retrievalHeads) itmHardNegatives(ids, mask *tensor.Tensor, img *autograd.Var, sim *tensor.Tensor, temp float64, rng *rand.Rand) (*ITMTrainOutput, error) {
 	b := img.Value.Dim(0)
 	if b < 2 {
 		return nil, fmt.Errorf("ITM loss: hard negatives need a batch of at least 2 pairs, got %d", b)
@@ -112,7 +112,7 @@ func (r *retrievalHeads) itmHardNegatives(rc runCtx, ids, mask *tensor.Tensor, i
 		}
 		out.NegText[i] = sampleNegative(w, i, rng)
 	}
-	pos, err := r.itm(rc, ids, mask, img)
+	pos, err := r.itm(ids, mask, img)
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +133,7 @@ func (r *retrievalHeads) itmHardNegatives(rc runCtx, ids, mask *tensor.Tensor, i
 	if mask != nil {
 		negMask = tensor.IndexSelect(mask, 0, textRows)
 	}
-	neg, err := r.itm(rc, negIDs, negMask, autograd.Concat(0, negImg...))
+	neg, err := r.itm(negIDs, negMask, autograd.Concat(0, negImg...))
 	if err != nil {
 		return nil, err
 	}

@@ -83,22 +83,14 @@ func TestSampleNegative(t *testing.T) {
 // With two pairs the only negatives are the other row, so the loss must
 // equal the cross entropy over the six pairs scored one by one.
 func TestITMHardNegatives(t *testing.T) {
-	cfg, err := LoadConfig(fixturesDir() + "/blip_retrieval")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bld := &builder{dt: tensor.F32}
-	r, err := newRetrievalHeads(bld, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	loadInto(t, bld, "blip_retrieval")
+	m := loadRetrieval(t)
+	r := m.heads
 	in := openFixture(t, "blip_retrieval", "inputs.safetensors")
 	ex := openFixture(t, "blip_retrieval", "expected.safetensors")
 	img := autograd.Const(ex.get("vision_last_hidden_state"))
 	ids, mask := in.get("itm_input_ids"), in.get("itm_attention_mask")
 	sim := tensor.FromF32([]float32{0.9, 0.1, 0.2, 0.8}, 2, 2)
-	out, err := r.itmHardNegatives(runCtx{}, ids, mask, img, sim, DefaultTemp, rand.New(rand.NewPCG(1, 1)))
+	out, err := r.itmHardNegatives(ids, mask, img, sim, DefaultTemp, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +100,7 @@ func TestITMHardNegatives(t *testing.T) {
 	pairs := [][2]int{{0, 0}, {1, 1}, {1, 0}, {0, 1}, {0, 1}, {1, 0}} // (image, text)
 	var want float64
 	for k, p := range pairs {
-		o, err := r.itm(runCtx{}, ids.Narrow(0, p[1], 1), mask.Narrow(0, p[1], 1), autograd.Narrow(img, 0, p[0], 1))
+		o, err := r.itm(ids.Narrow(0, p[1], 1), mask.Narrow(0, p[1], 1), autograd.Narrow(img, 0, p[0], 1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +116,7 @@ func TestITMHardNegatives(t *testing.T) {
 	if d := math.Abs(out.Loss.Item() - want); d > 1e-5 {
 		t.Errorf("ITM loss %v, want %v", out.Loss.Item(), want)
 	}
-	if _, err := r.itmHardNegatives(runCtx{}, ids.Narrow(0, 0, 1), mask.Narrow(0, 0, 1), autograd.Narrow(img, 0, 0, 1), tensor.Zeros(tensor.F32, 1, 1), DefaultTemp, rand.New(rand.NewPCG(1, 1))); err == nil {
+	if _, err := r.itmHardNegatives(ids.Narrow(0, 0, 1), mask.Narrow(0, 0, 1), autograd.Narrow(img, 0, 0, 1), tensor.Zeros(tensor.F32, 1, 1), DefaultTemp, rand.New(rand.NewPCG(1, 1))); err == nil {
 		t.Error("batch of one: no error")
 	}
 }

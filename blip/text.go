@@ -2,175 +2,71 @@ package blip
 
 import (
 	"fmt"
-	"math/rand/v2"
 
 	"radcap/autograd"
+	"radcap/nn"
 	"radcap/tensor"
 )
 
-// runCtx carries what a forward pass needs besides its inputs: whether
-// dropout is active, and the generator that draws its masks.
-type runCtx struct {
-	training bool
-	rng      *rand.Rand
-}
-
-func (rc runCtx) dropout(x *autograd.Var, p float64) *autograd.Var {
-	if !rc.training || p == 0 {
-		return x
-	}
-	return autograd.Dropout(x, p, true, rc.rng)
-}
-
-// bertAttention is BlipTextAttention: multi-head attention (self or
-// cross) followed by BERT's post-LN output block,
-//
-//	y = LayerNorm(dense(attention(x, kv)) + x)
-//
-// Names: <prefix>.self.{query,key,value}, <prefix>.output.{dense,LayerNorm}.
-type bertAttention struct {
-	query, key, value, dense linear
-	ln                       layerNorm
-	heads                    int
-	attnDrop, hiddenDrop     float64
-}
-
-func newBertAttention(b *builder, prefix string, tc TextConfig, kvIn int) *bertAttention {
-	h := tc.HiddenSize
-	return &bertAttention{
-		query:      b.linear(prefix+".self.query", h, h, true),
-		key:        b.linear(prefix+".self.key", kvIn, h, true),
-		value:      b.linear(prefix+".self.value", kvIn, h, true),
-		dense:      b.linear(prefix+".output.dense", h, h, true),
-		ln:         b.layerNorm(prefix+".output.LayerNorm", h, tc.LayerNormEps),
-		heads:      tc.NumAttentionHeads,
-		attnDrop:   tc.AttentionProbsDropoutProb,
-		hiddenDrop: tc.HiddenDropoutProb,
-	}
-}
-
-// splitHeads turns [B, T, heads·D] into [B, heads, T, D].
-func splitHeads(x *autograd.Var, heads int) *autograd.Var {
-	s := x.Shape()
-	return autograd.Permute(autograd.Reshape(x, s[0], s[1], heads, s[2]/heads), 0, 2, 1, 3)
-}
-
-// mergeHeads turns [B, heads, T, D] into [B, T, heads·D].
-func mergeHeads(x *autograd.Var) *autograd.Var {
-	s := x.Shape()
-	return autograd.Reshape(autograd.Contiguous(autograd.Permute(x, 0, 2, 1, 3)), s[0], s[2], s[1]*s[3])
-}
-
-// keysValues projects src [B, T, in] to the heads' keys and values.
-func (a *bertAttention) keysValues(src *autograd.Var) (k, v *autograd.Var) {
-	return splitHeads(a.key.forward(src), a.heads), splitHeads(a.value.forward(src), a.heads)
-}
-
-// forward attends from x [B, L, hidden] to the keys and values k, v
-// [B, heads, T, D] under the additive mask (nil: none), scores scaled by
-// 1/√D as BERT does, then applies the output block.
-func (a *bertAttention) forward(rc runCtx, x, k, v *autograd.Var, mask *tensor.Tensor) *autograd.Var {
-	q := splitHeads(a.query.forward(x), a.heads)
-	var ctx *autograd.Var
-	if rc.training && a.attnDrop > 0 {
-		ctx = autograd.ScaledDotProductAttentionDropout(q, k, v, mask, false, 0, a.attnDrop, rc.rng)
-	} else {
-		ctx = autograd.ScaledDotProductAttention(q, k, v, mask, false, 0)
-	}
-	y := rc.dropout(a.dense.forward(mergeHeads(ctx)), a.hiddenDrop)
-	return a.ln.forward(autograd.Add(y, x))
-}
-
-// textLayer is BlipTextLayer: self-attention, cross-attention to the
-// image (present when the config is a decoder's, used when image states
-// are given), then the feed-forward block, each post-LN.
-type textLayer struct {
-	attn, cross *bertAttention
-	inter, out  linear
-	ln          layerNorm
-	act         func(*autograd.Var) *autograd.Var
-	hiddenDrop  float64
-}
-
-// layerCache is one text layer's key/value cache for generation: the
-// self-attention keys and values of every position so far, and the
-// cross-attention keys and values of the image, computed once.
-type layerCache struct {
-	k, v   *tensor.Tensor // [rows, heads, past, D]
-	ck, cv *tensor.Tensor // [rows, heads, image tokens, D]
-}
-
-// forward runs the layer on h [B, L, hidden]. enc [B, N, E] is the image
-// (nil: no cross-attention). With a cache (inference only) the new keys
-// and values are appended to it and the image's are computed only once.
-func (l *textLayer) forward(rc runCtx, h *autograd.Var, selfMask *tensor.Tensor, enc *autograd.Var, crossMask *tensor.Tensor, c *layerCache) *autograd.Var {
-	k, v := l.attn.keysValues(h)
-	if c != nil {
-		if c.k != nil {
-			k = autograd.Const(tensor.Concat(2, c.k, k.Value))
-			v = autograd.Const(tensor.Concat(2, c.v, v.Value))
-		}
-		c.k, c.v = k.Value.Contiguous(), v.Value.Contiguous()
-	}
-	x := l.attn.forward(rc, h, k, v, selfMask)
-	if enc != nil || (c != nil && c.ck != nil) {
-		var ck, cv *autograd.Var
-		if c != nil && c.ck != nil {
-			ck, cv = autograd.Const(c.ck), autograd.Const(c.cv)
-		} else {
-			ck, cv = l.cross.keysValues(enc)
-			if c != nil {
-				c.ck, c.cv = ck.Value.Contiguous(), cv.Value.Contiguous()
-			}
-		}
-		x = l.cross.forward(rc, x, ck, cv, crossMask)
-	}
-	y := rc.dropout(l.out.forward(l.act(l.inter.forward(x))), l.hiddenDrop)
-	return l.ln.forward(autograd.Add(y, x))
-}
-
 // textModel is BlipTextModel without the pooler (add_pooling_layer=False,
-// as both BLIP heads build it): embeddings and the layers.
+// as both BLIP heads build it): word and position embeddings with their
+// LayerNorm, and BERT's post-LN layers, which carry cross-attention
+// weights when the config is a decoder's (text_config.is_decoder, true by
+// default), as in transformers.
 type textModel struct {
-	cfg       TextConfig
-	word, pos *autograd.Var
-	embLN     layerNorm
-	layers    []*textLayer
+	cfg    TextConfig
+	word   *nn.Embedding
+	pos    *nn.Embedding
+	embLN  *nn.LayerNorm
+	layers []*nn.BertLayer
+	mode   *nn.Mode
 }
 
-// newTextModel registers <prefix>.embeddings.* and <prefix>.encoder.layer.N.*
-// in PyTorch order. Cross-attention weights exist when cfg.IsDecoder, as
-// in transformers.
-func newTextModel(b *builder, prefix string, cfg TextConfig) (*textModel, error) {
-	act, err := activation(cfg.HiddenAct)
+func newTextModel(init *nn.Init, mode *nn.Mode, cfg TextConfig) (*textModel, error) {
+	act, err := nn.ParseActivation(cfg.HiddenAct)
 	if err != nil {
-		return nil, fmt.Errorf("text_config.hidden_act: %w", err)
+		return nil, fmt.Errorf("text_config: %w", err)
 	}
-	h := cfg.HiddenSize
-	t := &textModel{cfg: cfg}
-	t.word = b.normal(prefix+".embeddings.word_embeddings.weight", cfg.VocabSize, h)
-	t.pos = b.normal(prefix+".embeddings.position_embeddings.weight", cfg.MaxPositionEmbeddings, h)
-	t.embLN = b.layerNorm(prefix+".embeddings.LayerNorm", h, cfg.LayerNormEps)
-	for i := 0; i < cfg.NumHiddenLayers; i++ {
-		p := fmt.Sprintf("%s.encoder.layer.%d", prefix, i)
-		l := &textLayer{act: act, hiddenDrop: cfg.HiddenDropoutProb}
-		l.attn = newBertAttention(b, p+".attention", cfg, h)
-		if cfg.IsDecoder {
-			l.cross = newBertAttention(b, p+".crossattention", cfg, cfg.EncoderHiddenSize)
-		}
-		l.inter = b.linear(p+".intermediate.dense", h, cfg.IntermediateSize, true)
-		l.out = b.linear(p+".output.dense", cfg.IntermediateSize, h, true)
-		l.ln = b.layerNorm(p+".output.LayerNorm", h, cfg.LayerNormEps)
-		t.layers = append(t.layers, l)
+	pad := cfg.PadTokenID
+	if pad < 0 {
+		pad = autograd.NoPadding
+	}
+	h, std := cfg.HiddenSize, cfg.InitializerRange
+	t := &textModel{
+		cfg:   cfg,
+		word:  nn.NewEmbedding(init, cfg.VocabSize, h, pad, std),
+		pos:   nn.NewEmbedding(init, cfg.MaxPositionEmbeddings, h, autograd.NoPadding, std),
+		embLN: nn.NewLayerNorm(init, h, cfg.LayerNormEps),
+		mode:  mode,
+	}
+	bc := nn.BertConfig{
+		Hidden: h, Heads: cfg.NumAttentionHeads, Intermediate: cfg.IntermediateSize, Act: act,
+		LayerNormEps: cfg.LayerNormEps, HiddenDropout: cfg.HiddenDropoutProb,
+		AttentionDropout: cfg.AttentionProbsDropoutProb, CrossAttention: cfg.IsDecoder,
+		EncoderHidden: cfg.EncoderHiddenSize, InitStd: std,
+	}
+	for range cfg.NumHiddenLayers {
+		t.layers = append(t.layers, nn.NewBertLayer(init, mode, bc))
 	}
 	return t, nil
+}
+
+// namedParams lists embeddings.* and encoder.layer.N.* under prefix.
+func (t *textModel) namedParams(prefix string) []nn.NamedParam {
+	ps := t.word.NamedParams(nn.Join(prefix, "embeddings.word_embeddings"))
+	ps = append(ps, t.pos.NamedParams(nn.Join(prefix, "embeddings.position_embeddings"))...)
+	ps = append(ps, t.embLN.NamedParams(nn.Join(prefix, "embeddings.LayerNorm"))...)
+	for i, l := range t.layers {
+		ps = append(ps, l.NamedParams(nn.Join(prefix, fmt.Sprintf("encoder.layer.%d", i)))...)
+	}
+	return ps
 }
 
 // checkIDs validates token ids [B, L] against the vocabulary and the
 // position table (past positions already cached).
 func (t *textModel) checkIDs(ids *tensor.Tensor, past int, what string) error {
-	if ids == nil || ids.DType() != tensor.I64 || ids.Rank() != 2 || ids.Dim(1) == 0 {
-		return fmt.Errorf("%s: want int64 token ids [batch, length>0], got %v", what, describe(ids))
+	if ids == nil || ids.DType() != tensor.I64 || ids.Rank() != 2 || ids.Dim(0) == 0 || ids.Dim(1) == 0 {
+		return fmt.Errorf("%s: want int64 token ids [batch>0, length>0], got %s", what, describe(ids))
 	}
 	if n := past + ids.Dim(1); n > t.cfg.MaxPositionEmbeddings {
 		return fmt.Errorf("%s: %d positions exceed max_position_embeddings %d", what, n, t.cfg.MaxPositionEmbeddings)
@@ -186,24 +82,24 @@ func (t *textModel) checkIDs(ids *tensor.Tensor, past int, what string) error {
 // embed is BlipTextEmbeddings: LayerNorm(word + position) with positions
 // past .. past+L-1, then dropout. The pad token's row gets no gradient
 // (padding_idx).
-func (t *textModel) embed(rc runCtx, ids *tensor.Tensor, past int) *autograd.Var {
-	pad := t.cfg.PadTokenID
-	if pad < 0 {
-		pad = autograd.NoPadding
-	}
-	w := autograd.Embedding(t.word, ids, pad)
-	p := autograd.Narrow(t.pos, 0, past, ids.Dim(1))
-	return rc.dropout(t.embLN.forward(autograd.Add(w, p)), t.cfg.HiddenDropoutProb)
+func (t *textModel) embed(ids *tensor.Tensor, past int) *autograd.Var {
+	w := t.word.Forward(ids)
+	p := autograd.Narrow(t.pos.Weight, 0, past, ids.Dim(1))
+	return t.mode.Dropout(t.embLN.Forward(autograd.Add(w, p)), t.cfg.HiddenDropoutProb)
 }
 
-// encode runs the layers over the embeddings x.
-func (t *textModel) encode(rc runCtx, x *autograd.Var, selfMask *tensor.Tensor, enc *autograd.Var, crossMask *tensor.Tensor, cache []layerCache) *autograd.Var {
-	for i, l := range t.layers {
-		var c *layerCache
-		if cache != nil {
-			c = &cache[i]
+// encode runs the layers over the embeddings x with the additive
+// self-attention mask. enc [B, N, E] is the image for cross-attention;
+// with enc nil the layers skip their cross-attention block (BLIP's ITC
+// text pass and the unimodal text encoder).
+func (t *textModel) encode(x *autograd.Var, selfMask *tensor.Tensor, enc *autograd.Var, crossMask *tensor.Tensor) *autograd.Var {
+	for _, l := range t.layers {
+		if enc == nil && l.CrossAttention != nil {
+			textOnly := *l // same parameters, no cross-attention block
+			textOnly.CrossAttention = nil
+			l = &textOnly
 		}
-		x = l.forward(rc, x, selfMask, enc, crossMask, c)
+		x = l.Forward(x, selfMask, enc, crossMask)
 	}
 	return x
 }
