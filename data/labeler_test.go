@@ -36,6 +36,7 @@ func TestLabelRealPhrasings(t *testing.T) {
 		{"A 2 cm nodule in the right upper lobe.", []Finding{f(KindMass, SideRight)}},
 		{"Enlarged heart.", []Finding{f(KindCardiomegaly, SideNone)}},
 		{"The heart is enlarged.", []Finding{f(KindCardiomegaly, SideNone)}},
+		{"Chest X-ray showing enlargement of the cardiac silhouette.", []Finding{f(KindCardiomegaly, SideNone)}},
 		{"Air in the mediastinum and neck.", []Finding{f(KindPneumomediastinum, SideNone)}},
 		{"Collapsed lung on the left.", []Finding{f(KindPneumothorax, SideLeft)}},
 		{"Right hydropneumothorax.", []Finding{f(KindPneumothorax, SideRight)}},
