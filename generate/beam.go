@@ -135,7 +135,9 @@ func beamSearch(d Decoder, p *padded, opts Options, maxLen int) (*Result, error)
 			return nil, fmt.Errorf("generate: step %d: reorder the beams: %w", s, err)
 		}
 	}
-	return finalizeBeams(hyps, done, seqs, beamScores, p.width, maxLen, opts), nil
+	out := finalizeBeams(hyps, done, seqs, beamScores, p.width, maxLen, opts)
+	out.Scores = res.Scores
+	return out, nil
 }
 
 // finalizeBeams offers the running beams of unfinished batch items as

@@ -60,6 +60,17 @@ func TestBeamLengthPenalty(t *testing.T) {
 		t.Fatalf("cache use: widths %v, reorders %d, fed %d; want [1 1 1], 3, 6", m.widths, m.reorders, m.fed)
 	}
 
+	// The scores of step 1 are the log-probabilities of "1" for both beams.
+	o.OutputScores = true
+	m = &toyModel{batch: 1, vocab: nTok, logits: lengthPenaltyTable()}
+	res = mustGenerate(t, m, nil, o)
+	if len(res.Scores) != 3 || !reflect.DeepEqual(res.Scores[0].Shape(), []int{2, nTok}) {
+		t.Fatalf("beam scores: %d steps, first %v", len(res.Scores), res.Scores[0])
+	}
+	if got := res.Scores[0].F32(); math.Abs(float64(got[tA])-math.Log(.5)) > 1e-6 || math.Abs(float64(got[nTok+tB])-math.Log(.4)) > 1e-6 {
+		t.Fatalf("beam step 1 scores %v", got)
+	}
+
 	o.LengthPenalty = 2
 	m = &toyModel{batch: 1, vocab: nTok, logits: lengthPenaltyTable()}
 	res = mustGenerate(t, m, nil, o)
