@@ -110,29 +110,47 @@ func (l *Loader) NumBatches() int {
 // permutation drawn from PCG(Seed, epoch) when shuffling, 0..n-1
 // otherwise.
 func (l *Loader) Order(epoch int) []int {
-	n := l.ds.Len()
-	if !l.opts.Shuffle {
-		order := make([]int, n)
-		for i := range order {
-			order[i] = i
-		}
-		return order
+	if perm := l.perm(epoch); perm != nil {
+		return perm
 	}
-	return rand.New(rand.NewPCG(l.opts.Seed, uint64(epoch))).Perm(n)
+	order := make([]int, l.ds.Len())
+	for i := range order {
+		order[i] = i
+	}
+	return order
+}
+
+// perm returns the shuffled order of epoch, or nil without shuffling (so
+// that a huge streaming dataset, such as the synthetic shapes, needs no
+// index slice).
+func (l *Loader) perm(epoch int) []int {
+	if !l.opts.Shuffle {
+		return nil
+	}
+	return rand.New(rand.NewPCG(l.opts.Seed, uint64(epoch))).Perm(l.ds.Len())
 }
 
 // Batch builds batch k of epoch on the calling goroutine (Epoch runs it
 // in workers).
 func (l *Loader) Batch(epoch, k int) (*Batch, error) {
-	return l.build(epoch, k, l.Order(epoch))
+	return l.build(epoch, k, l.perm(epoch))
 }
 
-// build assembles batch k of epoch, whose example order is order.
-func (l *Loader) build(epoch, k int, order []int) (*Batch, error) {
+// build assembles batch k of epoch, whose example order is perm (nil:
+// dataset order).
+func (l *Loader) build(epoch, k int, perm []int) (*Batch, error) {
 	if k < 0 || k >= l.NumBatches() {
 		return nil, fmt.Errorf("loader: batch %d out of range [0,%d)", k, l.NumBatches())
 	}
-	idx := order[k*l.opts.BatchSize : min((k+1)*l.opts.BatchSize, len(order))]
+	lo, hi := k*l.opts.BatchSize, min((k+1)*l.opts.BatchSize, l.ds.Len())
+	idx := make([]int, 0, hi-lo)
+	for p := lo; p < hi; p++ {
+		if perm != nil {
+			idx = append(idx, perm[p])
+		} else {
+			idx = append(idx, p)
+		}
+	}
 	b := &Batch{Epoch: epoch, Index: k}
 	var pix []float32
 	var c, h, w int
@@ -219,7 +237,10 @@ func (l *Loader) encode(b *Batch) error {
 // Next until io.EOF, or Close to stop early; Next and Close belong to one
 // consumer goroutine.
 type Epoch struct {
-	results []chan batchResult
+	// slots hold finished batches: batch k goes to slot k mod Prefetch,
+	// free by then because at most Prefetch batches are ahead.
+	slots   []chan batchResult
+	batches int
 	next    int
 	ahead   chan struct{} // one token per batch ready or in preparation
 	stop    chan struct{}
@@ -238,15 +259,16 @@ type batchResult struct {
 // order, so the batches depend only on the seed and the epoch, never on
 // the workers' timing.
 func (l *Loader) Epoch(epoch int) *Epoch {
-	order := l.Order(epoch)
+	perm := l.perm(epoch)
 	nb := l.NumBatches()
 	e := &Epoch{
-		results: make([]chan batchResult, nb),
+		slots:   make([]chan batchResult, l.opts.Prefetch),
+		batches: nb,
 		ahead:   make(chan struct{}, l.opts.Prefetch),
 		stop:    make(chan struct{}),
 	}
-	for i := range e.results {
-		e.results[i] = make(chan batchResult, 1)
+	for i := range e.slots {
+		e.slots[i] = make(chan batchResult, 1)
 	}
 	jobs := make(chan int)
 	e.wg.Add(1)
@@ -271,8 +293,8 @@ func (l *Loader) Epoch(epoch int) *Epoch {
 		go func() {
 			defer e.wg.Done()
 			for k := range jobs {
-				b, err := l.build(epoch, k, order)
-				e.results[k] <- batchResult{b, err}
+				b, err := l.build(epoch, k, perm)
+				e.slots[k%len(e.slots)] <- batchResult{b, err}
 			}
 		}()
 	}
@@ -285,12 +307,12 @@ func (e *Epoch) Next() (*Batch, error) {
 	if e.err != nil {
 		return nil, e.err
 	}
-	if e.next >= len(e.results) {
+	if e.next >= e.batches {
 		e.Close()
 		e.err = io.EOF
 		return nil, io.EOF
 	}
-	r := <-e.results[e.next]
+	r := <-e.slots[e.next%len(e.slots)]
 	<-e.ahead
 	e.next++
 	if r.err != nil {

@@ -129,6 +129,9 @@ func TestLoaderShuffleDeterministic(t *testing.T) {
 	if b := ids(4, 8, 7, 0, false); !slices.Equal(a, b) {
 		t.Errorf("1 worker %v\n4 workers %v", a, b)
 	}
+	if b := ids(3, 1, 7, 0, false); !slices.Equal(a, b) {
+		t.Errorf("1 worker %v\n3 workers, prefetch 1: %v", a, b)
+	}
 	sorted := slices.Clone(a)
 	slices.Sort(sorted)
 	if len(a) != 13 || len(slices.Compact(sorted)) != 13 {
@@ -230,5 +233,34 @@ func TestLoaderErrors(t *testing.T) {
 	noResize, _ := data.NewLoader(mixed, data.LoaderOptions{BatchSize: 2, Processor: imageproc.Processor{RescaleFactor: 1}})
 	if _, err := noResize.Batch(0, 0); err == nil || !strings.Contains(err.Error(), "img1") {
 		t.Errorf("mixed sizes: %v", err)
+	}
+}
+
+// TestLoaderStreamsShapes: the shapes set (16M examples, generated on
+// demand) streams through the loader in dataset order without an index
+// slice; targets come with every batch.
+func TestLoaderStreamsShapes(t *testing.T) {
+	g, err := synth.NewShapes(synth.ShapesConfig{Seed: 2, Size: 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := data.NewLoader(g, data.LoaderOptions{BatchSize: 4, Processor: data.CLIPProcessor(32), Tokenizer: tokenizer.BertBaseUncased(), Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.NumBatches() != g.Len()/4 {
+		t.Fatalf("%d batches", l.NumBatches())
+	}
+	e := l.Epoch(0)
+	defer e.Close()
+	for k := 0; k < 3; k++ {
+		b, err := e.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := g.Item(4*k + 3)
+		if b.IDs[3] != want.ID || b.Captions[3] != want.Caption || !slices.Equal(b.Targets.Shape(), []int{4, synth.NumShapeTargets}) {
+			t.Errorf("batch %d: %v %v", k, b.IDs, b.Targets)
+		}
 	}
 }
