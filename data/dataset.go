@@ -2,6 +2,8 @@ package data
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 
 	"radcap/imageproc"
 )
@@ -78,4 +80,39 @@ func (s Slice) Item(i int) (Example, error) {
 		return Example{}, fmt.Errorf("example index %d out of range [0,%d)", i, len(s))
 	}
 	return s[i], nil
+}
+
+// Materialize reads every example of ds once, with up to workers
+// goroutines (0: GOMAXPROCS), and returns them as a Slice: for generated
+// data that an epoch loop would otherwise regenerate every epoch. The
+// result keeps the dataset order; the first error (by index) is returned.
+func Materialize(ds Dataset, workers int) (Slice, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	n := ds.Len()
+	out := make(Slice, n)
+	errs := make([]error, n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i], errs[i] = ds.Item(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("materialize example %d: %w", i, err)
+		}
+	}
+	return out, nil
 }

@@ -264,3 +264,23 @@ func TestLoaderStreamsShapes(t *testing.T) {
 		}
 	}
 }
+
+// TestMaterialize: the cached slice equals the generated examples, in
+// order; an error names its example.
+func TestMaterialize(t *testing.T) {
+	ds := smallCXR(t)
+	m, err := data.Materialize(ds, 3)
+	if err != nil || m.Len() != ds.Len() {
+		t.Fatalf("len %d, %v", m.Len(), err)
+	}
+	for i := 0; i < ds.Len(); i++ {
+		a, _ := ds.Item(i)
+		b, _ := m.Item(i)
+		if a.ID != b.ID || a.Caption != b.Caption || !slices.Equal(a.Image.R, b.Image.R) {
+			t.Errorf("example %d differs", i)
+		}
+	}
+	if _, err := data.Materialize(&countingDataset{Dataset: ds, fail: 4}, 2); err == nil || !strings.Contains(err.Error(), "example 4") {
+		t.Errorf("error: %v", err)
+	}
+}
