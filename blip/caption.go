@@ -192,3 +192,10 @@ func (m *CaptionModel) Generate(pixels *tensor.Tensor, prompts [][]int64, opts g
 	}
 	return generate.Generate(d, rows, opts)
 }
+
+// WithDEC returns ids with [DEC] (bos_token_id) as the first token of
+// every row, as BLIP's captioner feeds its decoder (the tokenizer puts
+// [CLS] there; transformers' forward uses input_ids as given).
+func (m *CaptionModel) WithDEC(ids *tensor.Tensor) *tensor.Tensor {
+	return ReplaceFirstToken(ids, int64(m.Config.TextConfig.BosTokenID))
+}

@@ -255,7 +255,7 @@ func TestTrainingModeDropout(t *testing.T) {
 func TestPretrainLosses(t *testing.T) {
 	m := loadRetrieval(t)
 	in := openFixture(t, "blip_retrieval", "inputs.safetensors")
-	l, err := m.PretrainLosses(in.get("pixel_values"), in.get("itm_input_ids"), in.get("itm_attention_mask"), rand.New(rand.NewPCG(1, 2)))
+	l, err := m.PretrainLosses(in.get("pixel_values"), in.get("itm_input_ids"), in.get("itm_attention_mask"), 98, rand.New(rand.NewPCG(1, 2)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +270,15 @@ func TestPretrainLosses(t *testing.T) {
 			t.Errorf("%s got no gradient", p.Name)
 		}
 	}
-	if _, err := m.PretrainLosses(in.get("pixel_values"), in.get("itc_input_ids"), in.get("itc_attention_mask"), rand.New(rand.NewPCG(1, 2))); err == nil {
+	if _, err := m.PretrainLosses(in.get("pixel_values"), in.get("itc_input_ids"), in.get("itc_attention_mask"), -1, rand.New(rand.NewPCG(1, 2))); err == nil {
 		t.Error("3 texts for 2 images: no error")
+	}
+	if _, err := m.PretrainLosses(in.get("pixel_values"), in.get("itm_input_ids"), in.get("itm_attention_mask"), 99, rand.New(rand.NewPCG(1, 2))); err == nil {
+		t.Error("[ENC] outside the vocabulary: no error")
+	}
+	ids := in.get("itm_input_ids")
+	enc := ReplaceFirstToken(ids, 98)
+	if enc.At(0, 0) != 98 || enc.At(1, 0) != 98 || enc.At(0, 1) != ids.At(0, 1) || ids.At(0, 0) == 98 {
+		t.Errorf("ReplaceFirstToken: %v from %v", enc.I64(), ids.I64())
 	}
 }

@@ -90,9 +90,11 @@ type PretrainLosses struct {
 // PretrainLosses computes the ITC loss and the ITM loss with hard
 // negatives on B matched pairs (image i with text i), as BLIP pretraining
 // defines them; rng draws the negatives (seed it for reproducible runs).
-// ids usually start with [ENC] for ITM as in BLIP; the same ids serve the
-// ITC text pass.
-func (m *RetrievalModel) PretrainLosses(pixels, ids, mask *tensor.Tensor, rng *rand.Rand) (*PretrainLosses, error) {
+// ids are the texts as the tokenizer gives them ([CLS] first) and feed
+// the ITC text pass; for ITM their first token is replaced by encToken
+// (BLIP's [ENC], 30523 in blip-base's vocabulary) unless encToken is
+// negative (then the ids are used as given, as transformers does).
+func (m *RetrievalModel) PretrainLosses(pixels, ids, mask *tensor.Tensor, encToken int64, rng *rand.Rand) (*PretrainLosses, error) {
 	img, err := m.EncodeImage(pixels)
 	if err != nil {
 		return nil, err
@@ -108,9 +110,32 @@ func (m *RetrievalModel) PretrainLosses(pixels, ids, mask *tensor.Tensor, rng *r
 	if l.ITC, err = ITCLoss(itc.Similarity, m.Temp); err != nil {
 		return nil, err
 	}
-	if l.ITM, err = m.heads.itmHardNegatives(ids, mask, img, itc.Similarity.Value, m.Temp.Item(), rng); err != nil {
+	itmIDs := ids
+	if encToken >= 0 {
+		if encToken >= int64(m.Config.TextConfig.VocabSize) {
+			return nil, fmt.Errorf("pretrain losses: [ENC] id %d outside the vocabulary of %d", encToken, m.Config.TextConfig.VocabSize)
+		}
+		itmIDs = ReplaceFirstToken(ids, encToken)
+	}
+	if l.ITM, err = m.heads.itmHardNegatives(itmIDs, mask, img, itc.Similarity.Value, m.Temp.Item(), rng); err != nil {
 		return nil, err
 	}
 	l.Sum = autograd.Add(l.ITC, l.ITM.Loss)
 	return l, nil
+}
+
+// ReplaceFirstToken returns a copy of ids [B, L] whose first column is
+// tok: BLIP puts [DEC] first for the decoder and [ENC] first for ITM.
+func ReplaceFirstToken(ids *tensor.Tensor, tok int64) *tensor.Tensor {
+	out := ids.Contiguous().Clone()
+	if out.Rank() != 2 {
+		return out
+	}
+	v := out.I64()
+	for r := 0; r < out.Dim(0); r++ {
+		if out.Dim(1) > 0 {
+			v[r*out.Dim(1)] = tok
+		}
+	}
+	return out
 }
