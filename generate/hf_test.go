@@ -65,3 +65,23 @@ func TestLoadHFConfig(t *testing.T) {
 		t.Fatal("missing file: no error")
 	}
 }
+
+// FuzzApplyHF feeds arbitrary JSON to ApplyHF: it must never panic, and
+// whatever it accepts must be valid options.
+func FuzzApplyHF(f *testing.F) {
+	f.Add([]byte(`{"num_beams": 3, "max_new_tokens": 10, "eos_token_id": [2, 3]}`))
+	f.Add([]byte(`{"early_stopping": "never", "length_penalty": -1.5, "do_sample": false}`))
+	f.Add([]byte(`{"max_length": 1e300, "min_length": -4}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var kv map[string]any
+		if json.Unmarshal(data, &kv) != nil {
+			return
+		}
+		o, err := ApplyHF(DefaultOptions(), kv)
+		if err == nil {
+			if verr := o.validate(); verr != nil {
+				t.Fatalf("ApplyHF accepted invalid options: %v", verr)
+			}
+		}
+	})
+}
