@@ -49,18 +49,18 @@ func newScene(a *anatomy, lesions []Lesion, r *rand.Rand) *scene {
 			case data.KindPneumothorax:
 				f := uniform(r, 0.5, 0.6)
 				if l.Size == SizeSmall {
-					f = uniform(r, 0.78, 0.84)
+					f = uniform(r, 0.7, 0.76)
 				}
 				s.ptx[si] = &pneumothorax{f: f, cx: 0.14 * a.wf, cv: 0.62 + a.dv}
 			case data.KindEffusion:
-				h := uniform(r, 0.09, 0.11)
+				h := uniform(r, 0.11, 0.13)
 				if l.Size == SizeLarge {
 					h = uniform(r, 0.19, 0.24)
 				}
 				s.eff[si] = h
 			case data.KindConsolidation:
 				v0, v1 := l.Zone.span()
-				n, r0, r1 := 6, 0.022, 0.036
+				n, r0, r1 := 7, 0.028, 0.04
 				if l.Size == SizeLarge {
 					n, r0, r1 = 12, 0.03, 0.052
 				}
@@ -77,7 +77,7 @@ func newScene(a *anatomy, lesions []Lesion, r *rand.Rand) *scene {
 				}
 			case data.KindMass:
 				v0, v1 := l.Zone.span()
-				rad, lob := uniform(r, 0.02, 0.027), 0.0
+				rad, lob := uniform(r, 0.027, 0.033), 0.0
 				if l.Size == SizeLarge {
 					rad, lob = uniform(r, 0.047, 0.06), uniform(r, 0.04, 0.1)
 				}
@@ -117,8 +117,14 @@ func pmStreaks(a *anatomy, r *rand.Rand) []segment {
 				va, vb := v0+(v1-v0)*float64(k)/steps, v0+(v1-v0)*float64(k+1)/steps
 				xa := sg * (ax + amp*math.Sin(phase+va*40))
 				xb := sg * (ax + amp*math.Sin(phase+vb*40))
-				out = append(out, segment{xa, va, xb, vb, 0.004, 0.004, 0.2, 0.2})
+				out = append(out, segment{xa, va, xb, vb, 0.006, 0.006, 0.28, 0.28})
 			}
+		}
+		// subcutaneous air tracking into the neck and supraclavicular soft tissue
+		for j := 0; j < 2; j++ {
+			x0 := sg * uniform(r, 0.08, 0.11)
+			v0 := uniform(r, 0.03, 0.06)
+			out = append(out, segment{x0, v0, x0 + sg*uniform(r, 0.08, 0.14), v0 + uniform(r, 0.04, 0.08), 0.006, 0.004, 0.25, 0.12})
 		}
 	}
 	return out
@@ -159,7 +165,7 @@ func (s *scene) density(x, v, px float64) float64 {
 		dq := a.lungDist(qx, qv, left) * p.f
 		in := inside(dq, e)
 		marks, vx, vv = in, sg*qx, qv
-		extra += lung * (0.05*in - 0.05*(1-in) + line(dq, 0.0025, 0.17, px))
+		extra += lung * (0.05*in - 0.07*(1-in) + line(dq, 0.003, 0.2, px))
 	}
 	if h := s.eff[si]; h > 0 {
 		t := clamp((ax-a.medial())/(a.lungXC()+a.lungA()-a.medial()), 0, 1)
@@ -213,9 +219,9 @@ func (s *scene) density(x, v, px float64) float64 {
 		}
 		// a lucent rim along the upper left heart border
 		if x > s.heart.x && v < s.heart.v {
-			dark += line(s.heart.dist(x, v)+0.008, 0.004, 0.16, px)
+			dark += line(s.heart.dist(x, v)+0.008, 0.006, 0.22, px)
 		}
-		d -= min(dark, 0.25)
+		d -= min(dark, 0.3)
 	}
 	return d
 }
@@ -247,7 +253,7 @@ func (s *scene) bones(ax, v, px float64) float64 {
 				continue
 			}
 			dist := math.Abs(v - (0.115 + 0.062*float64(k) + a.dv*0.5 + g))
-			b += cage * inside(ax-0.04, e) * (0.06*inside(ht-dist, e) + line(dist-ht, 0.002, 0.03, px))
+			b += cage * inside(ax-0.04, e) * (0.05*inside(ht-dist, e) + line(dist-ht, 0.002, 0.025, px))
 		}
 		// anterior ribs: fainter, falling towards the midline
 		if ax > 0.12 {

@@ -75,15 +75,15 @@ func halves(s data.Side) [][2]float64 {
 }
 
 // TestFindingsAreVisible renders every finding (each side, zone and size)
-// on four films and compares each with the same film without it: the
+// on two films (different ones for each finding) and compares each with the same film without it: the
 // finding must change enough pixels, in the expected direction (brighter
 // for fluid, opacities, masses and a larger heart; darker for air), on the
 // stated side and, for zoned findings, at the stated height; and nothing
 // must change on the other side.
 func TestFindingsAreVisible(t *testing.T) {
 	const size = 128
-	for _, l := range allLesions() {
-		for i := 0; i < 4; i++ {
+	for li, l := range allLesions() {
+		for i := 2 * li; i < 2*li+2; i++ {
 			normal, abnormal := renderPair(11, i, []Lesion{l}, size)
 			if l.Side == data.SideLeft || l.Side == data.SideRight {
 				other := [2]float64{0, 0.5}
