@@ -27,10 +27,17 @@ type CaptionModel struct {
 // weights; the vision tower as vit.NewBLIP draws it), in evaluation
 // mode.
 func NewCaptionModel(cfg Config, seed uint64) (*CaptionModel, error) {
+	return newCaptionModel(cfg, seed, false)
+}
+
+// newCaptionModel builds the model; with skipInit every matrix starts at zero
+// (its weights are about to be loaded).
+func newCaptionModel(cfg Config, seed uint64, skipInit bool) (*CaptionModel, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	init, mode := nn.NewInit(seed), nn.NewMode(seed+1)
+	init.Skip = skipInit
 	m := &CaptionModel{Config: cfg, Mode: mode}
 	var err error
 	if m.Vision, err = vit.NewBLIP(visionConfig(cfg), init, mode); err != nil {

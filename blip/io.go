@@ -34,7 +34,7 @@ func LoadCaptionModel(dir string, opts LoadOptions) (*CaptionModel, []string, er
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := NewCaptionModel(cfg, 0)
+	m, err := newCaptionModel(cfg, 0, true)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load %s: %w", dir, err)
 	}
@@ -53,7 +53,7 @@ func LoadRetrievalModel(dir string, opts LoadOptions) (*RetrievalModel, []string
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := NewRetrievalModel(cfg, 0)
+	m, err := newRetrievalModel(cfg, 0, true)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load %s: %w", dir, err)
 	}

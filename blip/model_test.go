@@ -282,3 +282,59 @@ func TestPretrainLosses(t *testing.T) {
 		t.Errorf("ReplaceFirstToken: %v from %v", enc.I64(), ids.I64())
 	}
 }
+
+// A model built from a config and a seed (no files) is reproducible and
+// runs forward, backward and generation.
+func TestRandomModelFromSeed(t *testing.T) {
+	cfg, err := LoadConfig(filepath.Join(fixturesDir(), "blip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := NewCaptionModel(cfg, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewCaptionModel(cfg, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewCaptionModel(cfg, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pa, pb, pc := a.NamedParams(), b.NamedParams(), c.NamedParams()
+	differs := false
+	for i := range pa {
+		if maxAbsDiff(t, pa[i].Name, pa[i].Var.Value, pb[i].Var.Value) != 0 {
+			t.Fatalf("%s differs between two models of seed 7", pa[i].Name)
+		}
+		differs = differs || maxAbsDiff(t, pa[i].Name, pa[i].Var.Value, pc[i].Var.Value) != 0
+	}
+	if !differs {
+		t.Error("seeds 7 and 8 gave the same weights")
+	}
+	in := openFixture(t, "blip", "inputs.safetensors")
+	out, err := a.Forward(CaptionInputs{Pixels: in.get("pixel_values"), InputIDs: in.get("input_ids"), AttentionMask: in.get("attention_mask"), Labels: in.get("labels")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := autograd.NewTape().Backward(out.Loss); err != nil {
+		t.Fatal(err)
+	}
+	opts := a.GenerateOptions()
+	opts.MaxNewTokens = 3
+	res, err := a.Generate(in.get("pixel_values"), nil, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Sequences.Dim(0) != 2 || res.Sequences.At(0, 0) != float64(cfg.TextConfig.BosTokenID) {
+		t.Errorf("generated %v", res.Sequences.I64())
+	}
+	r, err := NewRetrievalModel(cfg, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Temp.Item() != DefaultTemp || len(r.TrainingParams()) != len(r.NamedParams())+1 {
+		t.Errorf("temp %v", r.Temp.Item())
+	}
+}

@@ -29,10 +29,17 @@ type RetrievalModel struct {
 // NewRetrievalModel returns a retrieval model with random weights drawn
 // from seed, in evaluation mode, Temp = DefaultTemp.
 func NewRetrievalModel(cfg Config, seed uint64) (*RetrievalModel, error) {
+	return newRetrievalModel(cfg, seed, false)
+}
+
+// newRetrievalModel builds the model; with skipInit every matrix starts at zero
+// (its weights are about to be loaded).
+func newRetrievalModel(cfg Config, seed uint64, skipInit bool) (*RetrievalModel, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	init, mode := nn.NewInit(seed), nn.NewMode(seed+1)
+	init.Skip = skipInit
 	m := &RetrievalModel{Config: cfg, Mode: mode}
 	var err error
 	if m.Vision, err = vit.NewBLIP(visionConfig(cfg), init, mode); err != nil {
