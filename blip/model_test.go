@@ -334,7 +334,7 @@ func TestRandomModelFromSeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Temp.Item() != DefaultTemp || len(r.TrainingParams()) != len(r.NamedParams())+1 {
+	if float32(r.Temp.Item()) != float32(DefaultTemp) || len(r.TrainingParams()) != len(r.NamedParams())+1 {
 		t.Errorf("temp %v", r.Temp.Item())
 	}
 }
