@@ -203,6 +203,7 @@ func adamw32(c coeffs, p, g, m, v []float32) {
 	decay, b1, a1 := float32(c.decay), float32(c.b1), float32(c.a1)
 	b2, a2 := float32(c.b2), float32(c.a2)
 	bc2Sqrt, eps, negStep := float32(c.bc2Sqrt), float32(c.eps), float32(c.negStep)
+	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
 	for i := range p {
 		gi := g[i]
 		pi := p[i] * decay
@@ -216,6 +217,7 @@ func adamw32(c coeffs, p, g, m, v []float32) {
 
 // adamw64 is the float64 kernel, same order of operations.
 func adamw64(c coeffs, p, g, m, v []float64) {
+	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
 	for i := range p {
 		gi := g[i]
 		pi := p[i] * c.decay

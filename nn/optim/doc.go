@@ -26,14 +26,14 @@
 // gradients are the mean over the k micro-batches; that division is the
 // training loop's job, not this package's. After the k-th backward:
 //
-//	scaler.Unscale(params)                  // fp16 only
-//	norm := optim.ClipGradNorm(params, 1.0) // Trainer's max_grad_norm
-//	lr := baseLR * sched(opt.Steps())       // e.g. LinearWarmup(w, total)
-//	opt.Step(lr)                            // or scaler.Step(opt, lr)
+//	scaler.Unscale(opt)                         // fp16 only
+//	norm, err := optim.ClipGradNorm(params, 1)  // Trainer's max_grad_norm
+//	lr := sched.LR(baseLR, opt.Steps())         // e.g. LinearWarmup(w, total)
+//	err = opt.Step(lr)                          // or scaler.Step(opt, lr), then scaler.Update()
 //	optim.ZeroGrad(params)
 //
 // Hugging Face's LambdaLR starts at multiplier sched(0) and advances after
 // every optimizer step, so optimizer step s (counting from 0) runs at
-// baseLR*sched(s); with warm-up, the first step runs at learning rate 0 and
+// sched.LR(baseLR, s); with warm-up, the first step runs at learning rate 0 and
 // still counts (its moments enter the bias correction).
 package optim
