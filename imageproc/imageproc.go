@@ -30,10 +30,12 @@
 // handles 8-bit Huffman baseline, extended and progressive files with one
 // or three components; CMYK/YCCK, arithmetic-coded and 12-bit files go to
 // Go's image/jpeg, whose pixels may differ from Pillow's by a few steps.
-// Lossy WebP is decoded by golang.org/x/image/webp and converted with
-// libwebp's limited-range formula but with replicated chroma (libwebp
-// interpolates), so it is close to Pillow but not exact. Lossless formats
-// (PNG, GIF, BMP, TIFF, lossless WebP) decode exactly.
+// Lossy WebP is decoded by golang.org/x/image/webp (whose YUV planes equal
+// libwebp's) and converted with libwebp's fancy upsampler and limited-range
+// formula, matching libwebp's default RGB output (checked against dwebp),
+// which is what Pillow's WebP plugin returns. Lossless formats (PNG, GIF,
+// BMP, TIFF, lossless WebP) involve no rounding choices; the GIF and
+// 16-bit conventions are described in convert.go and decode.go.
 //
 // One libjpeg behaviour is not reproduced: block smoothing of progressive
 // files whose low-frequency coefficients are never fully refined (it never

@@ -33,11 +33,10 @@ func jpegTables() *ycbcrTables {
 // convertYCbCr converts m to RGB. For JPEG, subsampled chroma is first
 // brought to full resolution as libjpeg-turbo does by default ("fancy
 // upsampling", a triangle filter, for 4:2:2, 4:2:0 and 4:4:0; replication
-// for the rarer ratios) and converted with libjpeg's tables, so that only
-// the inverse DCT's rounding still differs from Pillow. For WebP the chroma
-// is replicated (libwebp interpolates it; a documented difference). A JPEG
-// whose chroma is 128 everywhere converts to R = G = B = Y in libjpeg's
-// arithmetic and is returned as a gray image.
+// for the rarer ratios) and converted with libjpeg's tables. For lossy WebP
+// (always 4:2:0) chroma is interpolated and converted as libwebp's default
+// RGB output does. A JPEG whose chroma is 128 everywhere converts to
+// R = G = B = Y in libjpeg's arithmetic and is returned as a gray image.
 func convertYCbCr(m *image.YCbCr, rng ycbcrRange) *RGB8 {
 	b := m.Rect
 	w, h := b.Dx(), b.Dy()
@@ -51,6 +50,10 @@ func convertYCbCr(m *image.YCbCr, rng ycbcrRange) *RGB8 {
 	}
 	out := NewRGB8(w, h)
 	if rng == ycbcrWebP {
+		if m.SubsampleRatio == image.YCbCrSubsampleRatio420 {
+			webpFancy(out, m)
+			return out
+		}
 		for y := 0; y < h; y++ {
 			for x := 0; x < w; x++ {
 				yi := m.YOffset(b.Min.X+x, b.Min.Y+y)
@@ -245,4 +248,72 @@ func webpYUVToRGB(y, u, v uint8) (r, g, b uint8) {
 	g = clip(multHi(Y, 19077) - multHi(U, 6419) - multHi(V, 13320) + 8708)
 	b = clip(multHi(Y, 19077) + multHi(U, 33050) - 17685)
 	return r, g, b
+}
+
+// webpFancy converts a 4:2:0 VP8 image to RGB with libwebp's "fancy"
+// upsampler (src/dsp/upsampling.c, UpsampleRgbLinePair, as driven by
+// io_dec.c's EmitFancyRGB): output rows come in pairs 2k-1, 2k that share
+// chroma rows k-1 ("top") and k ("cur"); row 0, and the last row of an
+// even-height image, use a single chroma row for both. Each chroma sample
+// is a 9:3:3:1 blend of the four nearest samples, computed in libwebp's
+// order of integer operations.
+func webpFancy(out *RGB8, m *image.YCbCr) {
+	b := m.Rect
+	w, h := b.Dx(), b.Dy()
+	cw, ch := (w+1)/2, (h+1)/2
+	crow := func(c []uint8, j int) []uint8 {
+		o := m.COffset(b.Min.X, b.Min.Y+2*j)
+		return c[o : o+cw]
+	}
+	u := make([]int32, w) // upsampled chroma of one output row
+	v := make([]int32, w)
+	line := func(dst []int32, top, cur []uint8, bottom bool) {
+		tl, l := int32(top[0]), int32(cur[0])
+		if bottom {
+			dst[0] = (3*l + tl + 2) >> 2
+		} else {
+			dst[0] = (3*tl + l + 2) >> 2
+		}
+		last := (w - 1) >> 1
+		for x := 1; x <= last; x++ {
+			t, c := int32(top[x]), int32(cur[x])
+			avg := tl + t + l + c + 8
+			diag12 := (avg + 2*(t+l)) >> 3
+			diag03 := (avg + 2*(tl+c)) >> 3
+			if bottom {
+				dst[2*x-1] = (diag03 + l) >> 1
+				dst[2*x] = (diag12 + c) >> 1
+			} else {
+				dst[2*x-1] = (diag12 + tl) >> 1
+				dst[2*x] = (diag03 + t) >> 1
+			}
+			tl, l = t, c
+		}
+		if w%2 == 0 {
+			if bottom {
+				dst[w-1] = (3*l + tl + 2) >> 2
+			} else {
+				dst[w-1] = (3*tl + l + 2) >> 2
+			}
+		}
+	}
+	for y := 0; y < h; y++ {
+		var top, cur int
+		bottom := false
+		switch {
+		case y == 0:
+			top, cur = 0, 0
+		case y%2 == 1: // upper row of pair (y+1)/2
+			top, cur = (y-1)/2, min((y+1)/2, ch-1)
+		default: // lower row of pair y/2
+			top, cur, bottom = y/2-1, y/2, true
+		}
+		line(u, crow(m.Cb, top), crow(m.Cb, cur), bottom)
+		line(v, crow(m.Cr, top), crow(m.Cr, cur), bottom)
+		yrow := m.Y[m.YOffset(b.Min.X, b.Min.Y+y):]
+		for x := 0; x < w; x++ {
+			i := y*w + x
+			out.R[i], out.G[i], out.B[i] = webpYUVToRGB(yrow[x], uint8(u[x]), uint8(v[x]))
+		}
+	}
 }
