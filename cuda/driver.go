@@ -186,3 +186,14 @@ func (l *libs) compile(src string, arch int) ([]byte, error) {
 func (l *libs) compilerID() string {
 	return fmt.Sprintf("nvrtc %d.%d --std=c++14", l.nvrtcMajor, l.nvrtcMinor)
 }
+
+// rcClose and rcCloseLt release a library loaded alone (tests).
+func rcClose(nv *C.rc_nvrtc) {
+	C.rc_close(nv.handle)
+	C.free(unsafe.Pointer(nv))
+}
+
+func rcCloseLt(lt *C.rc_lt) {
+	C.rc_close(lt.handle)
+	C.free(unsafe.Pointer(lt))
+}

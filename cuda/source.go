@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -74,10 +73,9 @@ func cubinPath(dir, src, compilerID string, arch int) string {
 // written is not an error: the CUBIN is still returned.
 func loadOrCompile(dir, src, compilerID string, arch int, compile compileFunc) (cubin []byte, fromCache bool, err error) {
 	path := cubinPath(dir, src, compilerID, arch)
+	// Any read failure is a cache miss: the cache only saves time.
 	if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
 		return b, true, nil
-	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, false, fmt.Errorf("cuda: read cached kernels %s: %w", path, err)
 	}
 	cubin, err = compile(src, arch)
 	if err != nil {
