@@ -23,8 +23,13 @@ func NewLinear(init *Init, in, out int, bias bool, std float64) *Linear {
 	return l
 }
 
-// Forward applies the layer to x [..., in].
+// Forward applies the layer to x [..., in]. When nothing needs a gradient
+// and x has at most a few rows (incremental decoding), it runs as
+// matrix-vector products, which read the weight once without packing it.
 func (l *Linear) Forward(x *autograd.Var) *autograd.Var {
+	if y := linearGEMV(x, l.Weight, l.Bias); y != nil {
+		return y
+	}
 	return autograd.Linear(x, l.Weight, l.Bias)
 }
 

@@ -337,3 +337,33 @@ func TestMergeSplitJSON(t *testing.T) {
 		t.Error("SplitJSON accepted a string for an int")
 	}
 }
+
+// The matrix-vector inference path of Linear agrees with the matrix
+// product and is used only where no gradient is needed.
+func TestLinearGEMVPath(t *testing.T) {
+	init := NewInit(9)
+	l := NewLinear(init, 300, 1000, true, 0.1)
+	copy(l.Bias.Value.F32(), tensor.RandN(init.RNG, tensor.F32, 1000).F32())
+	x := autograd.Const(tensor.RandN(init.RNG, tensor.F32, 3, 300))
+	ref := autograd.Linear(x, l.Weight, l.Bias).Value
+	if y := linearGEMV(x, l.Weight, l.Bias); y != nil {
+		t.Fatal("fast path taken although the weights require gradients")
+	}
+	SetRequiresGrad(l.NamedParams(""), false)
+	fast := linearGEMV(x, l.Weight, l.Bias)
+	if fast == nil {
+		t.Fatal("fast path not taken for 3 rows without gradients")
+	}
+	if d := maxDiff(fast.Value, ref); d > 1e-5 {
+		t.Errorf("GEMV path differs from the product by %g", d)
+	}
+	if !slices.Equal(fast.Shape(), []int{3, 1000}) {
+		t.Errorf("shape %v", fast.Shape())
+	}
+	if y := linearGEMV(autograd.Const(tensor.RandN(init.RNG, tensor.F32, 5, 300)), l.Weight, l.Bias); y != nil {
+		t.Error("fast path taken for 5 rows")
+	}
+	if d := maxDiff(l.Forward(x).Value, ref); d > 1e-5 {
+		t.Errorf("Forward differs by %g", d)
+	}
+}
