@@ -253,7 +253,7 @@ func decodeJPEGLibjpeg(data []byte, maxPixels int) (*RGB8, error) {
 			}
 			d.restart = int(binary.BigEndian.Uint16(seg))
 		case m == 0xE0:
-			d.jfif = d.jfif || len(seg) >= 5 && string(seg[:5]) == "JFIF\x00"
+			d.jfif = d.jfif || len(seg) >= 14 && string(seg[:5]) == "JFIF\x00" // libjpeg needs the full 14 bytes
 		case m == 0xEE:
 			if len(seg) >= 12 && string(seg[:5]) == "Adobe" {
 				d.adobe, d.adobeTransform = true, int(seg[11])
