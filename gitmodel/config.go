@@ -119,6 +119,9 @@ func (c Config) Validate() error {
 		c.IntermediateSize <= 0 || c.MaxPositionEmbeddings <= 0:
 		return fmt.Errorf("git config: sizes must be positive (vocab_size %d, hidden_size %d, num_hidden_layers %d, num_attention_heads %d, intermediate_size %d, max_position_embeddings %d)",
 			c.VocabSize, c.HiddenSize, c.NumHiddenLayers, c.NumAttentionHeads, c.IntermediateSize, c.MaxPositionEmbeddings)
+	case c.VocabSize > 1<<24 || c.HiddenSize > 1<<17 || c.NumHiddenLayers > 1<<10 || c.IntermediateSize > 1<<18 || c.MaxPositionEmbeddings > 1<<20:
+		return fmt.Errorf("git config: sizes beyond any real model (vocab_size %d, hidden_size %d, num_hidden_layers %d, intermediate_size %d, max_position_embeddings %d)",
+			c.VocabSize, c.HiddenSize, c.NumHiddenLayers, c.IntermediateSize, c.MaxPositionEmbeddings)
 	case c.HiddenSize%c.NumAttentionHeads != 0:
 		return fmt.Errorf("git config: hidden_size %d is not a multiple of num_attention_heads %d", c.HiddenSize, c.NumAttentionHeads)
 	case c.LayerNormEps <= 0:

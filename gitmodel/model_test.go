@@ -290,3 +290,26 @@ func TestTrainingModeDropout(t *testing.T) {
 		t.Errorf("training mode shows no dropout: eval %v, train %v, %v", a, c, d)
 	}
 }
+
+// FuzzParseConfig: no input makes the config parser panic, and an accepted
+// config builds a valid model description.
+func FuzzParseConfig(f *testing.F) {
+	if b, err := os.ReadFile(filepath.Join(fixtureDir(), "config.json")); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"vision_config": null, "hidden_size": 0}`))
+	f.Add([]byte(`{"vision_config": {"patch_size": 64, "image_size": 32}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseConfig(data)
+		if err != nil {
+			return
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("accepted config fails Validate: %v", err)
+		}
+		if _, err := json.Marshal(c); err != nil {
+			t.Fatalf("accepted config does not marshal: %v", err)
+		}
+	})
+}

@@ -80,10 +80,17 @@ func (c Config) Validate() error {
 	case c.HiddenSize <= 0 || c.IntermediateSize <= 0 || c.NumHiddenLayers < 0 || c.NumAttentionHeads <= 0:
 		return fmt.Errorf("vision_config: sizes must be positive (hidden_size %d, intermediate_size %d, num_hidden_layers %d, num_attention_heads %d)",
 			c.HiddenSize, c.IntermediateSize, c.NumHiddenLayers, c.NumAttentionHeads)
+	case c.HiddenSize > 1<<17 || c.IntermediateSize > 1<<18 || c.NumHiddenLayers > 1<<10 || c.NumChannels > 1<<10:
+		return fmt.Errorf("vision_config: sizes beyond any real model (hidden_size %d, intermediate_size %d, num_hidden_layers %d, num_channels %d)",
+			c.HiddenSize, c.IntermediateSize, c.NumHiddenLayers, c.NumChannels)
+	case c.NumChannels < 0:
+		return fmt.Errorf("vision_config: num_channels %d is negative", c.NumChannels)
 	case c.HiddenSize%c.NumAttentionHeads != 0:
 		return fmt.Errorf("vision_config: hidden_size %d is not a multiple of num_attention_heads %d", c.HiddenSize, c.NumAttentionHeads)
 	case c.PatchSize <= 0 || c.ImageSize < c.PatchSize:
 		return fmt.Errorf("vision_config: image_size %d and patch_size %d make no patch", c.ImageSize, c.PatchSize)
+	case c.ImageSize/c.PatchSize > 1<<10:
+		return fmt.Errorf("vision_config: image_size %d / patch_size %d gives more than 1024 patches a side", c.ImageSize, c.PatchSize)
 	case c.LayerNormEps <= 0:
 		return fmt.Errorf("vision_config: layer_norm_eps %v must be positive", c.LayerNormEps)
 	case c.AttentionDropout < 0 || c.AttentionDropout >= 1:

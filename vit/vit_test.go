@@ -244,3 +244,24 @@ func TestConfigDefaultsAndErrors(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// FuzzParseConfig: no vision_config makes the parser panic; an accepted
+// one validates and survives a round trip.
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte(`{"hidden_size": 32, "num_attention_heads": 4, "patch_size": 8, "image_size": 32}`))
+	f.Add([]byte(`{"hidden_act": "gelu", "layer_norm_eps": 0}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseConfig(data, CLIPDefaults())
+		if err != nil {
+			return
+		}
+		out, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ParseConfig(out, Config{}); err != nil {
+			t.Fatalf("round trip of an accepted config fails: %v\n%s", err, out)
+		}
+	})
+}
