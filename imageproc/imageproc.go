@@ -28,8 +28,9 @@
 // chroma upsampling, its colour conversion) and so Pillow's, bit for bit
 // (checked against djpeg on every ROCO chest X-ray in ../shared/data). It
 // handles 8-bit Huffman baseline, extended and progressive files with one
-// or three components; CMYK/YCCK, arithmetic-coded and 12-bit files go to
-// Go's image/jpeg, whose pixels may differ from Pillow's by a few steps.
+// (gray), three (YCbCr, RGB) or four (CMYK, YCCK) components; the rest
+// (arithmetic coding, 12-bit, lossless) is passed to Go's image/jpeg, which
+// rejects it too, so such files are reported as unsupported.
 // Lossy WebP is decoded by golang.org/x/image/webp (whose YUV planes equal
 // libwebp's) and converted with libwebp's fancy upsampler and limited-range
 // formula, matching libwebp's default RGB output (checked against dwebp),

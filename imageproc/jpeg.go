@@ -8,11 +8,12 @@ import (
 
 // This file is a JPEG decoder for the files Pillow decodes with
 // libjpeg-turbo's default settings: 8-bit Huffman-coded baseline, extended
-// and progressive JPEGs with one (gray) or three (YCbCr or RGB)
-// components. Its output equals libjpeg-turbo's (djpeg) bit for bit: the
-// same inverse DCT (jpegidct.go), chroma upsampling and colour conversion
-// (ycbcr.go). Anything else (CMYK, arithmetic coding, 12-bit, lossless)
-// is reported as errJPEGUnsupported and left to Go's image/jpeg.
+// and progressive JPEGs with one (gray), three (YCbCr or RGB) or four (CMYK
+// or YCCK) components. Its output equals libjpeg-turbo's (djpeg) bit for
+// bit: the same inverse DCT (jpegidct.go), chroma upsampling and colour
+// conversion (ycbcr.go, jpegout.go). Anything else (arithmetic coding,
+// 12-bit, lossless) is reported as errJPEGUnsupported and left to Go's
+// image/jpeg.
 
 var errJPEGUnsupported = errors.New("JPEG variant not handled by the libjpeg-compatible decoder")
 

@@ -36,6 +36,9 @@ func (d *jpegDecoder) output() (*RGB8, error) {
 	if len(planes) == 1 {
 		return newGray(d.w, d.h, planes[0]), nil
 	}
+	if len(planes) == 4 {
+		return d.cmykOutput(planes), nil
+	}
 	if d.isRGB() {
 		return &RGB8{W: d.w, H: d.h, R: planes[0], G: planes[1], B: planes[2]}, nil
 	}
@@ -74,4 +77,30 @@ func (d *jpegDecoder) isRGB() bool {
 	}
 	c := d.comps
 	return c[0].id == 'R' && c[1].id == 'G' && c[2].id == 'B'
+}
+
+// cmykOutput converts four decoded components to RGB as Pillow does. libjpeg
+// returns CMYK (converting YCCK first: an Adobe marker with transform other
+// than 0 means YCCK, no marker or transform 0 CMYK); Pillow reads it as
+// "CMYK;I", i.e. inverted (Adobe's convention, assumed for every CMYK
+// JPEG), and its cmyk2rgb then gives nk - round(c*nk/255) with nk = 255-k,
+// which for the stored values c' = 255-c and k' = 255-k is exactly
+// round(c'*k'/255).
+func (d *jpegDecoder) cmykOutput(planes [][]uint8) *RGB8 {
+	c, m, y, k := planes[0], planes[1], planes[2], planes[3]
+	if d.adobe && d.adobeTransform != 0 { // YCCK -> CMYK (jdcolor.c ycck_cmyk_convert)
+		t := jpegTables()
+		for i := range c {
+			yy, cb, cr := int32(c[i]), m[i], y[i]
+			c[i] = clampByte(255 - (yy + t.rCr[cr]))
+			m[i] = clampByte(255 - (yy + (t.gCb[cb]+t.gCr[cr])>>t.shift))
+			y[i] = clampByte(255 - (yy + t.bCb[cb]))
+		}
+	}
+	out := NewRGB8(d.w, d.h)
+	mul := func(a, b uint8) uint8 { return uint8((int(a)*int(b) + 127) / 255) }
+	for i := range c {
+		out.R[i], out.G[i], out.B[i] = mul(c[i], k[i]), mul(m[i], k[i]), mul(y[i], k[i])
+	}
+	return out
 }

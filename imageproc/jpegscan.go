@@ -25,7 +25,7 @@ func (d *jpegDecoder) parseSOF(seg []byte, progressive bool) error {
 	if int64(d.w)*int64(d.h) > int64(d.maxPixels) {
 		return fmt.Errorf("%w: %dx%d", ErrTooLarge, d.w, d.h)
 	}
-	if nc != 1 && nc != 3 {
+	if nc != 1 && nc != 3 && nc != 4 {
 		return fmt.Errorf("%w: %d components", errJPEGUnsupported, nc)
 	}
 	if len(seg) < 6+3*nc {

@@ -45,7 +45,9 @@ func matchReferences(t *testing.T, dir, ext string, atLeast int) {
 // reference PNGs in testdata/libjpeg are `djpeg -pnm` output (libjpeg-turbo
 // 2.1.5, default settings: accurate integer IDCT, fancy upsampling) of the
 // JPEGs beside them or in testdata/images (baseline, progressive, restart
-// intervals, gray, RGB, and 4:4:4, 4:4:0, 4:2:2, 4:2:0, 4:1:1 YCbCr).
+// intervals, gray, RGB, CMYK, and 4:4:4, 4:4:0, 4:2:2, 4:2:0, 4:1:1
+// YCbCr). For CMYK, djpeg's PPM output is round(c*k/255) of libjpeg's raw
+// CMYK, which is exactly what Pillow's "CMYK;I" reading and cmyk2rgb give.
 func TestJPEGDecodeMatchesLibjpeg(t *testing.T) {
 	matchReferences(t, filepath.Join("testdata", "libjpeg"), ".jpg", 12)
 }
