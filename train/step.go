@@ -92,6 +92,24 @@ func (s *Stepper) Backward(tp *autograd.Tape, loss *autograd.Var) (StepInfo, err
 	if s.micro < s.cfg.AccumulationSteps {
 		return info, nil
 	}
+	return s.step(info)
+}
+
+// Flush takes the optimizer step with the micro-batches accumulated so
+// far, fewer than AccumulationSteps (at the end of an epoch whose batch
+// count the accumulation steps do not divide, as the Trainer does on an
+// epoch's last batch); their gradients keep the 1/AccumulationSteps
+// factor. With nothing pending it does nothing and reports Stepped false.
+func (s *Stepper) Flush() (StepInfo, error) {
+	if s.micro == 0 {
+		return StepInfo{}, nil
+	}
+	return s.step(StepInfo{})
+}
+
+// step clips, steps the optimizer at the scheduled learning rate and
+// zeroes the gradients.
+func (s *Stepper) step(info StepInfo) (StepInfo, error) {
 	s.micro = 0
 	var err error
 	if s.cfg.MaxGradNorm > 0 {
