@@ -31,6 +31,13 @@ template <class T> __device__ __forceinline__ T st(float f);
 template <> __device__ __forceinline__ float st<float>(float f) { return f; }
 template <> __device__ __forceinline__ f16 st<f16>(float f) {
     f16 h;
+    u32 u = __float_as_uint(f);
+    if ((u & 0x7fffffffu) > 0x7f800000u) {
+        // NaN: keep the sign and the top payload bits, set the quiet bit
+        // (as tensor.F32ToF16; cvt would give the canonical NaN).
+        h.x = (u16)(((u >> 16) & 0x8000u) | 0x7e00u | ((u & 0x7fffffu) >> 13));
+        return h;
+    }
     asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h.x) : "f"(f));
     return h;
 }
