@@ -132,8 +132,8 @@ func decode(data []byte, maxPixels int) (m *RGB8, err error) {
 			ErrTooLarge, format, cfg.Width, cfg.Height, maxPixels)
 	}
 	if format == "jpeg" {
-		// libjpeg-compatible decoding of the common JPEG variants; the
-		// others (CMYK, arithmetic coding, ...) go to Go's decoder below.
+		// libjpeg-compatible decoding (jpeg.go); the variants it leaves out
+		// (arithmetic coding, 12-bit, lossless) go to Go's decoder below.
 		m, err := decodeJPEGLibjpeg(data, maxPixels)
 		if err == nil {
 			return Orient(m, exifOrientation(format, data)), nil
