@@ -10,7 +10,8 @@
 
 #include "loader.h"
 
-// Values from cublasLt.h / library_types.h (CUDA 11 and 12).
+// Values from cublasLt.h, cublas_api.h and library_types.h (checked against
+// CUDA 11.8's headers; the enums are unchanged in CUDA 12).
 enum {
     RC_COMPUTE_32F = 68,           // CUBLAS_COMPUTE_32F
     RC_R_32F = 0,                  // CUDA_R_32F
