@@ -75,6 +75,7 @@ type decodeState struct {
 	text   int // text positions in the cache
 }
 
+// Batch returns the number of images the decoder is bound to.
 func (d *decoder) Batch() int { return d.pixels.Dim(0) }
 
 // noGrad runs f with every parameter's RequiresGrad off.
