@@ -86,3 +86,19 @@ func OpenSplit(dir, split string) (data.Dataset, error) {
 	}
 	return nil, fmt.Errorf("data %s: no %s split (want data/%s/radiology/ of a ROCO checkout or %s/captions.csv)", dir, split, split, split)
 }
+
+// OpenDataSplit opens one split of spec ("synthetic" or a folder).
+func OpenDataSplit(spec, split string, so SynthOptions) (data.Dataset, error) {
+	if spec != "synthetic" {
+		return OpenSplit(spec, split)
+	}
+	g, err := synth.NewCXR(synth.Config{Seed: so.Seed, Size: so.Size, Train: so.Train, Validation: so.Validation, Test: so.Test})
+	if err != nil {
+		return nil, err
+	}
+	ds, err := g.Split(split)
+	if err != nil {
+		return nil, err
+	}
+	return data.Materialize(ds, 0)
+}

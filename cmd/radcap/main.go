@@ -28,6 +28,12 @@ type command struct {
 // commands lists the subcommands in the order `radcap help` shows them.
 func commands() []command {
 	return []command{
+		{name: "finetune", summary: "fine-tune a captioning model (no flags: the built-in example on the CPU)", usage: finetuneUsage, run: runFinetune},
+		{name: "evaluate", summary: "caption a data split with a model and print the results table", usage: evaluateUsage, run: runEvaluate},
+		{name: "compare", summary: "put the results of several fine-tuning runs in one table", usage: compareUsage, run: runCompare},
+		{name: "caption", summary: "caption image files with a model", usage: captionUsage, run: runCaption},
+		{name: "inspect", summary: "list a checkpoint's tensors (name, dtype, shape, parameters)", usage: inspectUsage, run: runInspect},
+		{name: "synth", summary: "write the built-in synthetic chest X-ray set in the ROCO layout", usage: synthUsage, run: runSynth},
 		{name: "score", summary: "score predicted captions against references (BLEU, ROUGE, METEOR, sacreBLEU)", usage: scoreUsage, run: runScore},
 	}
 }

@@ -28,7 +28,7 @@ func TestDispatch(t *testing.T) {
 		{"--help", []string{"--help"}, exitOK, "Commands:", "", false},
 		{"help score", []string{"help", "score"}, exitOK, "blocks", "", false},
 		{"help unknown", []string{"help", "frobnicate"}, exitUsage, "", `unknown command "frobnicate"`, true},
-		{"unknown command", []string{"finetune"}, exitUsage, "", `radcap: unknown command "finetune"`, true},
+		{"unknown command", []string{"frobnicate"}, exitUsage, "", `radcap: unknown command "frobnicate"`, true},
 		{"score -h", []string{"score", "-h"}, exitOK, "--references-format", "", false},
 	}
 	for _, tc := range cases {

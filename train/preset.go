@@ -1,0 +1,33 @@
+package train
+
+// Built-in run preset: `radcap finetune` without flags fine-tunes the
+// shipped small GIT (git-small) on the built-in synthetic chest X-ray set on
+// the CPU, in a few minutes. The reference run's settings (Reference) are
+// made for the base-size models and hours of GPU time; a tiny model trained
+// for minutes needs a larger learning rate, larger batches and fewer
+// epochs. Every value here can be overridden on the command line; change
+// the preset here, in one place.
+
+// SmallPreset returns the settings of the built-in run for a shipped
+// small model: Reference with the values below changed.
+func SmallPreset() Config {
+	c := Reference()
+	c.Epochs = 4
+	c.BatchSize = 16
+	c.Accumulation = 1
+	c.EvalBatchSize = 50
+	c.LR = 5e-4
+	c.WarmupSteps = 20
+	c.WeightDecay = 0.01
+	c.BestMetric = "finding_f1"
+	c.SkipMETEOR = true
+	c.LogEvery = 10
+	c.Generate.MaxNewTokens = 32
+	return c
+}
+
+// SmallPresetSynth is the synthetic set of the built-in run: the
+// reference run's split sizes (1,700 / 200 / 200) at 64 pixels.
+func SmallPresetSynth() SynthOptions {
+	return SynthOptions{Seed: 0, Size: 64}
+}
