@@ -11,7 +11,7 @@
 #include "loader.h"
 
 // Values from cublasLt.h, cublas_api.h and library_types.h (checked against
-// CUDA 11.8's headers; the enums are unchanged in CUDA 12).
+// CUDA 11.8's headers only; CUDA 12's were not available here).
 enum {
     RC_COMPUTE_32F = 68,           // CUBLAS_COMPUTE_32F
     RC_R_32F = 0,                  // CUDA_R_32F
