@@ -138,15 +138,19 @@ func (m *Model) Pooled(last *autograd.Var) *autograd.Var {
 func (m *Model) NamedParams(prefix string) []nn.NamedParam {
 	emb := nn.Join(prefix, "embeddings")
 	ps := []nn.NamedParam{{Name: nn.Join(emb, "class_embedding"), Var: m.ClassEmbedding}}
+	if m.Flavor != CLIP {
+		// BLIP's position embedding is a bare nn.Parameter of the embeddings
+		// module, so PyTorch lists it before the patch conv (a child module).
+		ps = append(ps, nn.NamedParam{Name: nn.Join(emb, "position_embedding"), Var: m.PositionEmbedding})
+	}
 	ps = append(ps, nn.NamedParam{Name: nn.Join(emb, "patch_embedding.weight"), Var: m.PatchWeight})
 	if m.PatchBias != nil {
 		ps = append(ps, nn.NamedParam{Name: nn.Join(emb, "patch_embedding.bias"), Var: m.PatchBias})
 	}
 	if m.Flavor == CLIP {
+		// CLIP's position embedding is an nn.Embedding child module.
 		ps = append(ps, nn.NamedParam{Name: nn.Join(emb, "position_embedding.weight"), Var: m.PositionEmbedding})
 		ps = append(ps, m.PreLayerNorm.NamedParams(nn.Join(prefix, "pre_layrnorm"))...)
-	} else {
-		ps = append(ps, nn.NamedParam{Name: nn.Join(emb, "position_embedding"), Var: m.PositionEmbedding})
 	}
 	for i, l := range m.Layers {
 		ps = append(ps, l.NamedParams(nn.Join(prefix, fmt.Sprintf("encoder.layers.%d", i)))...)

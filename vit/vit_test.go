@@ -265,3 +265,29 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+// TestNamedParamsOrder checks the embeddings' order against PyTorch's
+// named_parameters(): a module's own nn.Parameters come before its children.
+func TestNamedParamsOrder(t *testing.T) {
+	for _, c := range []struct {
+		flavor Flavor
+		cfg    Config
+		want   []string
+	}{
+		{CLIP, CLIPDefaults(), []string{"class_embedding", "patch_embedding.weight", "position_embedding.weight"}},
+		{BLIP, BLIPDefaults(), []string{"class_embedding", "position_embedding", "patch_embedding.weight", "patch_embedding.bias"}},
+	} {
+		cfg := c.cfg
+		cfg.NumHiddenLayers = 1
+		m, err := build(cfg, c.flavor, nn.NewInit(1), nn.NewMode(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps := m.NamedParams("v")
+		for i, w := range c.want {
+			if got := ps[i].Name; got != "v.embeddings."+w {
+				t.Errorf("flavor %d: param %d is %s, want v.embeddings.%s", c.flavor, i, got, w)
+			}
+		}
+	}
+}
