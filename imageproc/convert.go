@@ -6,9 +6,10 @@ import (
 	"image/color"
 )
 
-// This file converts what Go's decoders return into RGB8 with the results
-// Pillow's Image.convert("RGB") gives for the mode Pillow would have opened
-// the same file in (src/libImaging/Convert.c):
+// This file converts what Go's decoders (all formats but JPEG, see jpeg.go)
+// return into RGB8 with the results Pillow's Image.convert("RGB") gives for
+// the mode Pillow would have opened the same file in
+// (src/libImaging/Convert.c):
 //
 //   - L (8-bit gray, also 1/2/4-bit gray scaled to 0..255): replicated.
 //   - I (16-bit gray PNG or TIFF): clipped to 0..255, not shifted, so every
@@ -19,8 +20,9 @@ import (
 //     with Pillow's integer formula.
 //   - P (palette): looked up; a transparent entry keeps its stored colour.
 //   - CMYK: Pillow's cmyk2rgb, r = nk - nk*c/255 (rounded) with nk = 255-k.
-//   - YCbCr from JPEG: libjpeg's fixed-point table conversion (full range).
-//   - YCbCr from lossy WebP: libwebp's limited-range BT.601 conversion.
+//   - YCbCr from lossy WebP: libwebp's fancy upsampling and limited-range
+//     BT.601 conversion (ycbcr.go); from Go's JPEG decoder (only reached
+//     for JPEG variants jpeg.go does not handle): libjpeg's conversion.
 
 // ycbcrRange says which YCbCr-to-RGB formula a decoded *image.YCbCr needs.
 type ycbcrRange int

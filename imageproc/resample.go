@@ -7,8 +7,8 @@ import (
 )
 
 // This file reproduces Pillow's 8-bit convolution resampler
-// (src/libImaging/Resample.c, unchanged in this respect from Pillow 4 to 11)
-// for the BICUBIC filter. Every step is written to give the same integers as
+// (src/libImaging/Resample.c; the fixtures come from Pillow 9.4) for the
+// BICUBIC filter. Every step is written to give the same integers as
 // the C code: the float64 expressions keep Pillow's order of operations, and
 // explicit float64 conversions stop the Go compiler from fusing a multiply
 // and an add into one FMA instruction (which would round differently).
