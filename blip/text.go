@@ -91,14 +91,10 @@ func (t *textModel) embed(ids *tensor.Tensor, past int) *autograd.Var {
 // encode runs the layers over the embeddings x with the additive
 // self-attention mask. enc [B, N, E] is the image for cross-attention;
 // with enc nil the layers skip their cross-attention block (BLIP's ITC
-// text pass and the unimodal text encoder).
+// text pass and the unimodal text encoder; nn.BertLayer.Forward does so
+// when given no encoder states).
 func (t *textModel) encode(x *autograd.Var, selfMask *tensor.Tensor, enc *autograd.Var, crossMask *tensor.Tensor) *autograd.Var {
 	for _, l := range t.layers {
-		if enc == nil && l.CrossAttention != nil {
-			textOnly := *l // same parameters, no cross-attention block
-			textOnly.CrossAttention = nil
-			l = &textOnly
-		}
 		x = l.Forward(x, selfMask, enc, crossMask)
 	}
 	return x

@@ -133,10 +133,13 @@ func NewBertLayer(init *Init, mode *Mode, c BertConfig) *BertLayer {
 
 // Forward applies the layer to x [B, T, hidden] with the additive
 // self-attention mask selfMask. encoder [B, S, kvDim] and crossMask are the
-// cross-attention input and mask (ignored without cross-attention).
+// cross-attention input and mask (ignored without cross-attention). With
+// encoder nil a layer that has cross-attention skips that block and runs
+// as a plain BERT layer, as transformers' BlipTextLayer does with
+// mode="text" (BLIP's unimodal text encoder, used for ITC).
 func (l *BertLayer) Forward(x *autograd.Var, selfMask *tensor.Tensor, encoder *autograd.Var, crossMask *tensor.Tensor) *autograd.Var {
 	var cross *KV
-	if l.CrossAttention != nil {
+	if l.CrossAttention != nil && encoder != nil {
 		cross = l.CrossAttention.Self.KeysValues(encoder)
 	}
 	y, _ := l.ForwardCached(x, nil, selfMask, cross, crossMask)
@@ -148,11 +151,13 @@ func (l *BertLayer) Forward(x *autograd.Var, selfMask *tensor.Tensor, encoder *a
 // queries of x attend over the result with selfMask ([B or 1, 1, Tx,
 // past+Tx] broadcastable, or nil); cross is the cross-attention's
 // precomputed keys and values (CrossAttention.Self.KeysValues(encoder),
-// computed once per image). It returns the output and the grown cache.
+// computed once per image), or nil to skip the cross-attention block as
+// Forward does without encoder states. It returns the output and the
+// grown cache.
 func (l *BertLayer) ForwardCached(x *autograd.Var, past *KV, selfMask *tensor.Tensor, cross *KV, crossMask *tensor.Tensor) (*autograd.Var, *KV) {
 	present := past.Append(l.Attention.Self.KeysValues(x))
 	h := l.Attention.ForwardKV(x, present, selfMask)
-	if l.CrossAttention != nil {
+	if l.CrossAttention != nil && cross != nil {
 		h = l.CrossAttention.ForwardKV(h, cross, crossMask)
 	}
 	f := l.Mode.Dropout(l.Output.Forward(l.Act(l.Intermediate.Forward(h))), l.Dropout)
