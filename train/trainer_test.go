@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
 )
 
 // TestRunSmokeSynthetic runs the whole job on a tiny model and the
@@ -260,3 +259,41 @@ func TestInterruptSavesAndResumes(t *testing.T) {
 	}
 }
 
+// TestRunSmokeRealImages runs a few steps on real chest radiographs of
+// ROCO (testdata/roco-cxr, CC BY): the ROCO loader, JPEG decoding and
+// preprocessing, evaluation, checkpoints and loading the best model back.
+func TestRunSmokeRealImages(t *testing.T) {
+	splits, err := OpenData(filepath.Join("testdata", "roco-cxr"), SynthOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if splits.Train.Len() != 6 || splits.Validation.Len() != 3 || splits.Test.Len() != 3 {
+		t.Fatalf("splits of %d/%d/%d images, want 6/3/3", splits.Train.Len(), splits.Validation.Len(), splits.Test.Len())
+	}
+	m := tinyGIT(t, 11, splits.Train, splits.Validation, splits.Test)
+	out := t.TempDir()
+	cfg := tinyConfig(out)
+	cfg.Data = "roco-cxr"
+	cfg.Epochs, cfg.BatchSize, cfg.Accumulation, cfg.EvalBatchSize = 1, 2, 1, 2
+	res, err := Run(context.Background(), cfg, m, splits, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Steps != 3 || len(res.Tuned.Predictions) != 3 || math.IsNaN(res.Tuned.Loss) {
+		t.Errorf("steps %d, %d predictions, loss %v", res.Steps, len(res.Tuned.Predictions), res.Tuned.Loss)
+	}
+	if want := "ROCO_78315"; res.Tuned.IDs[0] != want {
+		t.Errorf("first test id %s, want %s", res.Tuned.IDs[0], want)
+	}
+	back, err := LoadModel(filepath.Join(out, "best"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := paramsChanged(paramsCopy(m), back); d != 0 {
+		t.Errorf("best model loads back with %d differing tensors", d)
+	}
+	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
+	if n := strings.Count(string(html), "data:image/png;base64,"); n != 3 {
+		t.Errorf("report.html has %d images, want 3", n)
+	}
+}
