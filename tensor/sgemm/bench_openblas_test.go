@@ -33,4 +33,6 @@ func TestOpenBLASAgrees(t *testing.T) {
 	o := newOperands(rng, false, false, 37, 45, 29, 0, 1, 0)
 	openblas.Sgemm(o.m, o.n, o.k, 1, o.a, o.lda, o.b, o.ldb, 0, o.c, o.ldc)
 	o.check(t, "openblas")
+	config, core := openblas.Config()
+	t.Logf("OpenBLAS %s; kernels for core %s", config, core)
 }

@@ -28,6 +28,10 @@ func getBuf(pool *sync.Pool, n int) *[]float32 {
 // a second core than waking it and the barriers between phases cost.
 const minParallelWork = 1 << 22
 
+// minSegment is the fewest B slivers in a column segment of C that one
+// goroutine computes when the rows alone do not give every goroutine work.
+const minSegment = 8
+
 // gemm holds the operands of one product and the state that its
 // goroutines share.
 type gemm struct {
@@ -66,16 +70,19 @@ func run(mk microKernel, threads int, transA, transB bool, m, n, k int, alpha fl
 	g := &gemm{mk: mk, transA: transA, transB: transB, m: m, n: n, k: k,
 		alpha: alpha, beta: beta, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc}
 	mr, nr := mk.mr, mk.nr
-	if m*n*k < minParallelWork {
-		threads = 1
-	}
-	g.threads = threads
-
 	// Block sizes no larger than the kernel's, and as even as possible so
 	// that no block is a thin remainder.
 	g.kc = evenBlock(k, mk.kc, 1)
 	g.nc = evenBlock(n, mk.nc, nr)
 	g.mSl = ceilDiv(m, mr)
+
+	// No more goroutines than pieces of C to share out (each needs its own
+	// packing buffer), and one for small products.
+	threads = min(threads, g.mSl*max(1, ceilDiv(min(n, g.nc), nr)/minSegment))
+	if m*n*k < minParallelWork {
+		threads = 1
+	}
+	g.threads = threads
 	// Row chunks: at most mc rows each, and a multiple of threads of them
 	// so that goroutines of equal speed finish together.
 	g.rowChunks = ceilDiv(g.mSl, mk.mc/mr)
@@ -96,7 +103,6 @@ func run(mk microKernel, threads int, transA, transB bool, m, n, k int, alpha fl
 		// With fewer row chunks than two per goroutine (few rows), also cut
 		// the panel's columns into segments of at least minSegment slivers;
 		// each segment packs its A chunk again, which is cheap next to it.
-		const minSegment = 8
 		g.colSegs = 1
 		if threads > 1 && g.rowChunks < 2*threads {
 			g.colSegs = max(1, min(ceilDiv(2*threads, g.rowChunks), g.nSl/minSegment))

@@ -13,8 +13,9 @@ type microKernel struct {
 	mc     int // rows of a packed A chunk (mc×kc fits in L2); a multiple of mr
 	nc     int // columns of a packed B panel (kc×nc fits in L3)
 	tile   tileFunc
-	// rows, when not nil, holds for each r in 1..mr-1 a kernel that
-	// computes only the first r rows of the tile, for the last rows of C.
+	// rows, when not nil, holds for each r in 1..mr a kernel that computes
+	// only the first r rows of the tile (rows[mr] is tile), for the last
+	// rows of C.
 	rows []tileFunc
 }
 

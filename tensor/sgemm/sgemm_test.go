@@ -305,3 +305,12 @@ func TestEdgeRows(t *testing.T) {
 		}
 	}
 }
+
+// TestManyThreads asks for far more goroutines than there is work, on a
+// product large enough to be split.
+func TestManyThreads(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 0))
+	o := newOperands(rng, false, false, 30, 500, 300, 2, 1, 0)
+	o.run(Config{Threads: 1000})
+	o.check(t, "threads=1000")
+}

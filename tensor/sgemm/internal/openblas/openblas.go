@@ -23,3 +23,10 @@ func Sgemm(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb in
 		(*C.float)(unsafe.Pointer(unsafe.SliceData(b))), C.blasint(ldb), C.float(beta),
 		(*C.float)(unsafe.Pointer(unsafe.SliceData(c))), C.blasint(ldc))
 }
+
+// Config returns OpenBLAS's build configuration and the name of the core
+// whose kernels it chose at run time (OPENBLAS_CORETYPE overrides the
+// choice).
+func Config() (config, core string) {
+	return C.GoString(C.openblas_get_config()), C.GoString(C.openblas_get_corename())
+}
