@@ -80,10 +80,15 @@ func TestNVRTCCompilesKernels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cache := t.TempDir()
 	for _, arch := range []int{80, 90} {
-		cubin, err := l.compile(src, arch)
-		if err != nil {
-			t.Fatalf("NVRTC %s: %v", name, err)
+		cubin, cached, err := loadOrCompile(cache, src, l.compilerID(), arch, l.compile)
+		if err != nil || cached {
+			t.Fatalf("NVRTC %s: cached %v, %v", name, cached, err)
+		}
+		again, cached, err := loadOrCompile(cache, src, l.compilerID(), arch, l.compile)
+		if err != nil || !cached || !bytes.Equal(again, cubin) {
+			t.Fatalf("second load for sm_%d: cached %v, same %v, %v", arch, cached, bytes.Equal(again, cubin), err)
 		}
 		for _, n := range kernelNames {
 			if !bytes.Contains(cubin, []byte(n+"\x00")) {
