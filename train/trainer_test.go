@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"radcap/blip"
 )
 
 // TestRunSmokeSynthetic runs the whole job on a tiny model and the
@@ -295,5 +297,54 @@ func TestRunSmokeRealImages(t *testing.T) {
 	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
 	if n := strings.Count(string(html), "data:image/png;base64,"); n != 3 {
 		t.Errorf("report.html has %d images, want 3", n)
+	}
+}
+
+// TestRunSmokeBLIP runs a few steps of a tiny random BLIP captioner
+// through the same loop, and loads its best model back.
+func TestRunSmokeBLIP(t *testing.T) {
+	splits := synthSplits(t, 8, 4, 4)
+	g := tinyGIT(t, 1, splits.Train, splits.Validation, splits.Test)
+	tok := g.Tok
+	c := blip.DefaultConfig()
+	tc := &c.TextConfig
+	tc.VocabSize = tok.VocabSize() + 2
+	tc.HiddenSize, tc.NumHiddenLayers, tc.NumAttentionHeads, tc.IntermediateSize = 32, 1, 2, 64
+	tc.MaxPositionEmbeddings = 96
+	tc.BosTokenID, tc.PadTokenID, tc.SepTokenID = tok.VocabSize(), tok.PadID(), tok.SEPID()
+	vc := &c.VisionConfig
+	vc.HiddenSize, vc.NumHiddenLayers, vc.NumAttentionHeads, vc.IntermediateSize = 32, 1, 2, 64
+	vc.ImageSize, vc.PatchSize = 32, 16
+	tc.EncoderHiddenSize = vc.HiddenSize
+	m, err := blip.NewCaptionModel(c, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tok.AddBLIPTokens(tc.BosTokenID); err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewBLIP(m, tok, blipProcessor(32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	cfg := tinyConfig(out)
+	cfg.Model, cfg.Epochs, cfg.Generate.MaxNewTokens = "tiny-blip", 1, 5
+	res, err := Run(context.Background(), cfg, b, splits, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Steps != 1 || len(res.Tuned.Predictions) != 4 || math.IsNaN(res.Tuned.Loss) {
+		t.Errorf("steps %d, %d predictions, loss %v", res.Steps, len(res.Tuned.Predictions), res.Tuned.Loss)
+	}
+	back, err := LoadModel(filepath.Join(out, "best"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Arch() != "blip" {
+		t.Errorf("loaded back as %s", back.Arch())
+	}
+	if d := paramsChanged(paramsCopy(b), back); d != 0 {
+		t.Errorf("best model loads back with %d differing tensors", d)
 	}
 }
