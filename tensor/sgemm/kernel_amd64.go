@@ -60,5 +60,5 @@ func archKernels() map[Kernel]microKernel {
 func asmMicroKernel(rows []asmKernel, nr, kc, mc, nc int) microKernel {
 	ts := tiles(rows)
 	mr := len(rows) - 1
-	return microKernel{mr: mr, nr: nr, kc: kc, mc: mc, nc: nc, tile: ts[mr], rows: ts}
+	return microKernel{mr: mr, nr: nr, kc: kc, mc: mc, nc: nc, tile: ts[mr], rows: ts, dot: dotRowsAsm}
 }

@@ -17,11 +17,13 @@ type microKernel struct {
 	// only the first r rows of the tile (rows[mr] is tile), for the last
 	// rows of C.
 	rows []tileFunc
+	// dot computes the dot products of the few-rows path (see useDot).
+	dot dotFunc
 }
 
 // genericKernel returns the pure-Go 4×4 micro-kernel.
 func genericKernel() microKernel {
-	return microKernel{mr: 4, nr: 4, kc: 256, mc: 4 * 32, nc: 2048, tile: tile4x4}
+	return microKernel{mr: 4, nr: 4, kc: 256, mc: 4 * 32, nc: 2048, tile: tile4x4, dot: dotRowsGo}
 }
 
 // tile4x4 is the pure-Go micro-kernel. Its sixteen accumulators are separate

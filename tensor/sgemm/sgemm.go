@@ -156,6 +156,10 @@ func (cfg Config) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []flo
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
+	if useDot(transA, transB, m) {
+		runDot(mk, threads, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	run(mk, threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 

@@ -314,3 +314,32 @@ func TestManyThreads(t *testing.T) {
 	o.run(Config{Threads: 1000})
 	o.check(t, "threads=1000")
 }
+
+// TestDotPath covers the few-rows path (m ≤ 4, B transposed): every row
+// count, depths around the 16-wide assembly blocks, strided operands,
+// beta = 0 with NaN in C, and a product large enough to be split between
+// goroutines. m = 5 checks the switch back to the packed path.
+func TestDotPath(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 0))
+	for _, kern := range Available() {
+		for m := 1; m <= dotMaxRows+1; m++ {
+			for _, k := range []int{1, 15, 16, 17, 40, 255} {
+				for _, n := range []int{1, 7, 100} {
+					beta := float32(0.5)
+					if n == 7 {
+						beta = 0
+					}
+					o := newOperands(rng, false, true, m, n, k, 3, -1.5, beta)
+					if beta == 0 {
+						o.c[0] = float32(math.NaN())
+					}
+					o.run(Config{Kernel: kern, Threads: 2})
+					o.check(t, fmt.Sprintf("%v m=%d n=%d k=%d", kern, m, n, k))
+				}
+			}
+		}
+		o := newOperands(rng, false, true, 3, 5000, 700, 1, 1, 1)
+		o.run(Config{Kernel: kern, Threads: 2})
+		o.check(t, fmt.Sprintf("%v m=3 n=5000 k=700 threads=2", kern))
+	}
+}
