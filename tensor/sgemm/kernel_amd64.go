@@ -56,9 +56,14 @@ func archKernels() map[Kernel]microKernel {
 }
 
 // asmMicroKernel describes an assembly kernel family: rows[r] computes r
-// rows of an mr×nr tile, rows[mr] being the full kernel.
+// rows of an mr×nr tile, rows[mr] being the full kernel. Its few-rows dot
+// products use AVX2+FMA.
 func asmMicroKernel(rows []asmKernel, nr, kc, mc, nc int) microKernel {
 	ts := tiles(rows)
 	mr := len(rows) - 1
-	return microKernel{mr: mr, nr: nr, kc: kc, mc: mc, nc: nc, tile: ts[mr], rows: ts, dot: dotRowsAsm}
+	dot := dotRowsGo
+	if hasAVX2() { // every AVX-512 CPU so far has AVX2 too
+		dot = dotRowsAsm
+	}
+	return microKernel{mr: mr, nr: nr, kc: kc, mc: mc, nc: nc, tile: ts[mr], rows: ts, dot: dot}
 }

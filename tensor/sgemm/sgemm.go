@@ -18,6 +18,10 @@
 // tests use to check every path the machine can run. The work is shared by
 // goroutines, runtime.GOMAXPROCS(0) of them unless Config says otherwise.
 //
+// Products with at most four rows and B transposed, a linear layer applied
+// to a few tokens while decoding, skip the packing: each element of C is a
+// dot product of a row of A and a row of B, so B is read once from memory.
+//
 // BENCH.md has the benchmark commands and results against gonum and
 // OpenBLAS.
 package sgemm
