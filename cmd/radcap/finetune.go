@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -31,7 +32,7 @@ func finetuneFlags(c *finetuneConfig) *flag.FlagSet {
 	t := &c.cfg
 	fs.StringVar(&c.model, "model", c.model, "base model: a Hugging Face model `DIR`, git-small or blip-small (shipped), git-base or blip-base (random weights)")
 	fs.StringVar(&c.data, "data", c.data, "data: a ROCO checkout or a folder with train/, validation/, test/ caption files (`DIR`), or synthetic")
-	fs.StringVar(&c.output, "output", c.output, "output `DIR` for checkpoints, best/, log.jsonl, results.json and report.html")
+	fs.StringVar(&c.output, "output", c.output, "output `DIR` for checkpoints, best/, log.jsonl, results.json and report.html (empty: runs/<model>-<UTC time>)")
 	fs.BoolVar(&c.resume, "resume", c.resume, "continue the run in --output from its newest checkpoint")
 	fs.IntVar(&t.Epochs, "epochs", t.Epochs, "training epochs")
 	fs.IntVar(&t.BatchSize, "batch-size", t.BatchSize, "training batch size")
@@ -68,7 +69,7 @@ func finetuneFlags(c *finetuneConfig) *flag.FlagSet {
 // defaultFinetune returns the flag defaults: the reference run's settings
 // with the built-in run's model, data and output.
 func defaultFinetune() finetuneConfig {
-	return finetuneConfig{model: "git-small", data: "synthetic", output: "radcap-run", cfg: train.Reference(),
+	return finetuneConfig{model: "git-small", data: "synthetic", output: "", cfg: train.Reference(),
 		synth: train.SmallPresetSynth(), progress: "auto"}
 }
 
@@ -160,6 +161,12 @@ func runFinetune(args []string, stdout, stderr io.Writer) int {
 		}
 		return usageError(stderr, "finetune", err.Error())
 	}
+	if c.output == "" {
+		if c.resume {
+			return usageError(stderr, "finetune", "--resume needs --output, the folder of the run to continue")
+		}
+		c.output = filepath.Join("runs", modelLabel(c.model)+"-"+time.Now().UTC().Format("20060102-150405"))
+	}
 	c.cfg.Model, c.cfg.Data, c.cfg.OutDir = modelLabel(c.model), c.data, c.output
 	if c.progress != "auto" && c.progress != "bar" && c.progress != "lines" && c.progress != "none" {
 		return usageError(stderr, "finetune", fmt.Sprintf("--progress %q is not one of auto, bar, lines, none", c.progress))
@@ -190,6 +197,21 @@ func runFinetune(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	finished := make(chan struct{})
+	defer close(finished) // runs before stop
+	go func() {
+		select {
+		case <-finished:
+		case <-ctx.Done():
+			select {
+			case <-finished:
+				return
+			default:
+			}
+			stop() // a second Ctrl-C kills at once
+			fmt.Fprintln(stderr, "\nradcap finetune: stopping after the current step (Ctrl-C again to kill)...")
+		}
+	}()
 	res, err := train.Run(ctx, c.cfg, m, splits, train.RunOptions{Progress: prog, Resume: c.resume})
 	if err != nil {
 		fmt.Fprintf(stderr, "radcap finetune: %v\n", err)
