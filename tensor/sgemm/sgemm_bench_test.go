@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -57,34 +58,78 @@ func gonumImpl() benchImpl {
 // BenchmarkSgemm/radcap/1t/1024x1024x1024.
 func BenchmarkSgemm(b *testing.B) {
 	impls := append([]benchImpl{radcapImpl(), gonumImpl()}, extraBenchImpls()...)
-	all := runtime.GOMAXPROCS(0)
-	threadCounts := []int{1}
-	if all > 1 {
-		threadCounts = append(threadCounts, all)
-	}
 	for _, shape := range benchShapes {
-		var a, bm, c []float32 // made on first use, shared by all runs of the shape
-		operands := func() ([]float32, []float32, []float32) {
-			if a == nil {
-				rng := rand.New(rand.NewPCG(uint64(shape.m), uint64(shape.n)))
-				a = benchMatrix(rng, shape.m*shape.k)
-				bm = benchMatrix(rng, shape.k*shape.n)
-				c = make([]float32, shape.m*shape.n)
-			}
-			return a, bm, c
-		}
-		for _, threads := range threadCounts {
+		operands := shapeOperands(shape)
+		for _, threads := range benchThreads() {
 			for _, impl := range impls {
 				b.Run(fmt.Sprintf("%s/%dt/%v", impl.name, threads, shape), func(b *testing.B) {
 					a, bm, c := operands()
 					for b.Loop() {
 						impl.gemm(threads, shape.m, shape.n, shape.k, a, bm, c)
 					}
-					flops := 2 * float64(shape.m) * float64(shape.n) * float64(shape.k)
-					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					b.ReportMetric(shape.flops()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 				})
 			}
 		}
+	}
+}
+
+// BenchmarkSgemmVersus alternates radcap with each reference (OpenBLAS
+// with -tags openblas; nothing otherwise) product by product, and reports
+// both speeds from each one's fastest product, and their ratio. On a
+// machine shared with other work this ratio is steadier than one taken
+// from two sub-benchmarks run seconds apart. Names look like
+// BenchmarkSgemmVersus/openblas/1t/1024x1024x1024.
+func BenchmarkSgemmVersus(b *testing.B) {
+	radcap := radcapImpl()
+	for _, shape := range benchShapes {
+		operands := shapeOperands(shape)
+		for _, threads := range benchThreads() {
+			for _, ref := range extraBenchImpls() {
+				b.Run(fmt.Sprintf("%s/%dt/%v", ref.name, threads, shape), func(b *testing.B) {
+					a, bm, c := operands()
+					var best [2]time.Duration
+					for b.Loop() {
+						for i, impl := range []benchImpl{radcap, ref} {
+							start := time.Now()
+							impl.gemm(threads, shape.m, shape.n, shape.k, a, bm, c)
+							if d := time.Since(start); best[i] == 0 || d < best[i] {
+								best[i] = d
+							}
+						}
+					}
+					b.ReportMetric(shape.flops()/best[0].Seconds()/1e9, "radcap-GFLOP/s")
+					b.ReportMetric(shape.flops()/best[1].Seconds()/1e9, ref.name+"-GFLOP/s")
+					b.ReportMetric(best[1].Seconds()/best[0].Seconds(), "radcap/"+ref.name)
+				})
+			}
+		}
+	}
+}
+
+// flops is the floating-point operation count of one product.
+func (s benchShape) flops() float64 { return 2 * float64(s.m) * float64(s.n) * float64(s.k) }
+
+// benchThreads returns the thread counts to measure: 1 and GOMAXPROCS.
+func benchThreads() []int {
+	if all := runtime.GOMAXPROCS(0); all > 1 {
+		return []int{1, all}
+	}
+	return []int{1}
+}
+
+// shapeOperands returns a function that makes the random operands of a
+// shape on first use and returns the same ones afterwards.
+func shapeOperands(shape benchShape) func() (a, b, c []float32) {
+	var a, b, c []float32
+	return func() ([]float32, []float32, []float32) {
+		if a == nil {
+			rng := rand.New(rand.NewPCG(uint64(shape.m), uint64(shape.n)))
+			a = benchMatrix(rng, shape.m*shape.k)
+			b = benchMatrix(rng, shape.k*shape.n)
+			c = make([]float32, shape.m*shape.n)
+		}
+		return a, b, c
 	}
 }
 
