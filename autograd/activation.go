@@ -8,7 +8,9 @@ import (
 
 // The GELU family. Each kernel computes in float64 per element (so float32
 // and float64 agree to float32 rounding) over contiguous slices, and is
-// split across goroutines for large tensors.
+// split across goroutines for large tensors. The float32 kernels take
+// their transcendentals from fastmath.go (accurate to well below a float32
+// rounding), the float64 ones from package math.
 
 // geluKind selects one of the GELU variants.
 type geluKind uint8
@@ -41,7 +43,7 @@ func geluForward[T float](kind geluKind, x, y, aux []T) {
 		case geluErf:
 			for i, v := range x {
 				f := float64(v)
-				p := 0.5 * (1 + math.Erf(f*invSqrt2))
+				p := phiT[T](f)
 				y[i], aux[i] = T(f*p), T(p)
 			}
 		case geluTanh:

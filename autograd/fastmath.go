@@ -2,17 +2,21 @@ package autograd
 
 import "math"
 
-// A fast exponential for the float32 kernels. float64 kernels (the ones
-// GradCheck differentiates) always call package math; float32 kernels only
-// need float32 accuracy, and math.Exp costs about twice a polynomial. The
-// approximation is tested against math.Exp over the whole float32 range
-// (fastmath_test.go).
+// Fast exponential and normal CDF for the float32 kernels. float64 kernels
+// (the ones GradCheck differentiates) always call package math; float32
+// kernels only need float32 accuracy, and math.Exp and math.Erf cost
+// several times a short polynomial. Both approximations are tested against
+// package math over dense grids (fastmath_test.go). Their coefficients
+// were fitted by radcap (weighted least squares on Chebyshev nodes,
+// reweighted towards the minimax error; see fastmath_test.go for the
+// bounds they meet).
 
 // expApprox returns eˣ with a relative error below 1e-9 for x in
 // [−87, 88] (the float32 range); smaller x gives 0, larger +Inf. It
-// reduces x = k·ln2 + r with |r| ≤ ln2/2 and sums the Taylor series of eʳ
-// to degree 9 (remainder < 3e-11), then scales by 2ᵏ through the exponent
-// bits.
+// reduces x = k·ln2 + r with |r| ≤ ln2/2, evaluates eʳ = 1 + r·g(r) with
+// a fitted degree-6 g (relative error 1e-10; evaluated by Estrin's
+// scheme, which shortens the chain of dependent multiplies), then scales
+// by 2ᵏ through the exponent bits.
 func expApprox(x float64) float64 {
 	switch {
 	case x < -87.5:
@@ -31,8 +35,69 @@ func expApprox(x float64) float64 {
 	const shifter = 0x1.8p52
 	k := (x*log2e + shifter) - shifter
 	r := (x - k*ln2Hi) - k*ln2Lo
-	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040+r*(1.0/40320+r*(1.0/362880)))))))))
-	return p * math.Float64frombits(uint64(int64(k)+1023)<<52)
+	const (
+		c1 = 1.0000000000311988
+		c2 = 0.50000000466520866
+		c3 = 0.16666666249589893
+		c4 = 0.04166635444990275
+		c5 = 0.0083334029057212482
+		c6 = 0.0013941004911311493
+		c7 = 0.00019841247296875202
+	)
+	r2 := r * r
+	g := (c1 + c2*r) + r2*(c3+c4*r) + (r2*r2)*(c5+c6*r+c7*r2)
+	return (1 + r*g) * math.Float64frombits(uint64(int64(k)+1023)<<52)
+}
+
+// phiApprox returns the standard normal CDF Φ(x) = ½(1 + erf(x/√2)) =
+// ½·erfc(−x/√2), the transcendental part of the exact GELU, with a
+// relative error below 1e-8 wherever Φ(x) is a normal float32 (it
+// computes the small tail, x ≪ 0, directly rather than as 1 − something).
+// With z = x/√2:
+//
+//	|z| < 1:  erf(z) = z·P(z²), P a fitted polynomial of degree 6
+//	|z| ≥ 1:  erfc(|z|) = e^(−z²)·R(t), t = 1/(1 + |z|/2), R fitted of degree 8
+//
+// and Φ = ½ + ½·erf(z), or ½·erfc(|z|) for z < 0 and 1 − ½·erfc(|z|)
+// for z > 0.
+func phiApprox(x float64) float64 {
+	z := x * invSqrt2
+	a := math.Abs(z)
+	if a < 1 {
+		const (
+			p0 = 1.1283791657266864
+			p1 = -0.37612625824093154
+			p2 = 0.11283585147026189
+			p3 = -0.026853811868846892
+			p4 = 0.0051883275594277528
+			p5 = -0.00080101925150751526
+			p6 = 7.8538576859505692e-05
+		)
+		u := z * z
+		u2 := u * u
+		p := (p0 + p1*u) + u2*(p2+p3*u) + (u2*u2)*(p4+p5*u+p6*u2)
+		return 0.5 + 0.5*z*p
+	}
+	const (
+		r0 = -4.103425443058605e-06
+		r1 = 0.28219940755620132
+		r2 = 0.28099076200574469
+		r3 = 0.25296742562917662
+		r4 = 0.15804118560250191
+		r5 = 0.10534300674536777
+		r6 = 0.025059873045404021
+		r7 = -0.18504039420315371
+		r8 = 0.080891115405665251
+	)
+	t := 1 / (1 + 0.5*a)
+	t2 := t * t
+	t4 := t2 * t2
+	r := (r0 + r1*t) + t2*(r2+r3*t) + t4*((r4+r5*t)+t2*(r6+r7*t)) + (t4*t4)*r8
+	half := 0.5 * expApprox(-a*a) * r // ½·erfc(|z|); 0 once e^(−z²) underflows, NaN for NaN
+	if z < 0 {
+		return half
+	}
+	return 1 - half
 }
 
 // is32 reports whether the kernel instantiation is the float32 one.
@@ -49,4 +114,13 @@ func expT[T float](x float64) float64 {
 		return expApprox(x)
 	}
 	return math.Exp(x)
+}
+
+// phiT is Φ(x) at the accuracy T needs: phiApprox for float32, math.Erf
+// for float64.
+func phiT[T float](x float64) float64 {
+	if is32[T]() {
+		return phiApprox(x)
+	}
+	return 0.5 * (1 + math.Erf(x*invSqrt2))
 }

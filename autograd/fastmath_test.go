@@ -18,7 +18,82 @@ func TestExpApprox(t *testing.T) {
 	if worst > 1e-9 {
 		t.Errorf("expApprox: relative error %.3g at x = %v", worst, at)
 	}
+	if expApprox(0) != 1 {
+		t.Errorf("expApprox(0) = %v, want 1", expApprox(0))
+	}
 	if expApprox(-1000) != 0 || !math.IsInf(expApprox(1000), 1) || !math.IsNaN(expApprox(math.NaN())) {
 		t.Error("expApprox: wrong limits")
 	}
+}
+
+// phiRef is Φ(x) from package math, accurate in both tails.
+func phiRef(x float64) float64 {
+	if x < 0 {
+		return 0.5 * math.Erfc(-x*invSqrt2)
+	}
+	return 0.5 * (1 + math.Erf(x*invSqrt2))
+}
+
+// phiApprox must match math.Erf/Erfc to 1e-8 relative wherever Φ(x) is a
+// normal float32 (x ≥ −12.9), and rounded to float32 it must be within one
+// float32 ulp of the correctly rounded value.
+func TestPhiApprox(t *testing.T) {
+	worst, at := 0.0, 0.0
+	for x := -12.9; x <= 12.9; x += 0.0000917 {
+		want := phiRef(x)
+		got := phiApprox(x)
+		if e := math.Abs(got-want) / want; e > worst {
+			worst, at = e, x
+		}
+		g32, w32 := float32(got), float32(want)
+		if ulps := math.Abs(float64(g32)-float64(w32)) / float64(ulp32(w32)); ulps > 1 {
+			t.Fatalf("phiApprox(%v) = %v as float32, want %v (%v ulps)", x, g32, w32, ulps)
+		}
+	}
+	t.Logf("worst relative error %.3g at x = %v", worst, at)
+	if worst > 1e-8 {
+		t.Errorf("phiApprox: relative error %.3g at x = %v", worst, at)
+	}
+	// Either side of the switch between the two approximations, and the limits.
+	for _, x := range []float64{math.Sqrt2, math.Nextafter(math.Sqrt2, 0), -math.Sqrt2, 0, 40, -40} {
+		if want := phiRef(x); math.Abs(phiApprox(x)-want) > 1e-8*want {
+			t.Errorf("phiApprox(%v) = %v, want %v", x, phiApprox(x), want)
+		}
+	}
+	if phiApprox(math.Inf(1)) != 1 || phiApprox(math.Inf(-1)) != 0 || !math.IsNaN(phiApprox(math.NaN())) {
+		t.Error("phiApprox: wrong limits")
+	}
+}
+
+// ulp32 is the gap between |v| and the next float32 away from zero.
+func ulp32(v float32) float32 {
+	a := float32(math.Abs(float64(v)))
+	return math.Nextafter32(a, float32(math.Inf(1))) - a
+}
+
+// BenchmarkFastMath compares the approximations with the package math
+// functions they replace in the float32 kernels, per element of a
+// GELU-sized slice.
+func BenchmarkFastMath(b *testing.B) {
+	xs := make([]float64, 4096)
+	rng := newRNG(9)
+	for i := range xs {
+		xs[i] = 3 * rng.NormFloat64()
+	}
+	run := func(b *testing.B, f func(float64) float64) {
+		sink := 0.0
+		for b.Loop() {
+			for _, x := range xs {
+				sink += f(x)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(xs)), "ns/elem")
+		if sink == 0 {
+			b.Log(sink)
+		}
+	}
+	b.Run("exp/math", func(b *testing.B) { run(b, func(x float64) float64 { return math.Exp(-x * x) }) })
+	b.Run("exp/approx", func(b *testing.B) { run(b, func(x float64) float64 { return expApprox(-x * x) }) })
+	b.Run("phi/math", func(b *testing.B) { run(b, phiRef) })
+	b.Run("phi/approx", func(b *testing.B) { run(b, phiApprox) })
 }
