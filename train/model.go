@@ -47,9 +47,9 @@ type Model interface {
 // GenerateOptions choose how captions are generated.
 type GenerateOptions struct {
 	// Beams is the beam width; 1 (or 0) is greedy search.
-	Beams int
+	Beams int `json:"beams"`
 	// MaxNewTokens limits the caption length in tokens.
-	MaxNewTokens int
+	MaxNewTokens int `json:"max_new_tokens"`
 }
 
 // genOptions applies o over a model's generation defaults.

@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -122,11 +123,12 @@ type sample struct {
 
 // reportData feeds the report template.
 type reportData struct {
-	Model, Data, Settings string
-	Columns               []string
-	Rows                  [][]string
-	Loss                  template.HTML
-	Samples               []sample
+	Model, Data string
+	Settings    [][2]string
+	Columns     []string
+	Rows        [][]string
+	Loss        template.HTML
+	Samples     []sample
 }
 
 var reportTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
@@ -140,7 +142,6 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}
 .lbl{font-weight:600;color:#555}code{font-size:.85em;color:#555}
 </style></head><body>
 <h1>{{.Model}} fine-tuned on {{.Data}}</h1>
-<p><code>{{.Settings}}</code></p>
 <h2>Results (test split)</h2>
 <table><tr><th>model</th>{{range .Columns}}<th>{{.}}</th>{{end}}</tr>
 {{range .Rows}}<tr>{{range $i, $c := .}}{{if eq $i 0}}<td>{{$c}}</td>{{else}}<td class="n">{{$c}}</td>{{end}}{{end}}</tr>{{end}}
@@ -150,8 +151,10 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}
 <h2>Samples (test split)</h2>
 <div class="samples">{{range .Samples}}<div class="card"><img src="{{.PNG}}" alt="{{.ID}}">
 <div><span class="lbl">{{.ID}} reference:</span> {{.Reference}}</div>
-<div><span class="lbl">base:</span> {{.Base}}</div>
-<div><span class="lbl">fine-tuned:</span> {{.Tuned}}</div></div>{{end}}</div>
+<div><span class="lbl">base:</span> {{if .Base}}{{.Base}}{{else}}<i>(empty)</i>{{end}}</div>
+<div><span class="lbl">fine-tuned:</span> {{if .Tuned}}{{.Tuned}}{{else}}<i>(empty)</i>{{end}}</div></div>{{end}}</div>
+<h2>Settings</h2>
+<table>{{range .Settings}}<tr><td>{{index . 0}}</td><td><code>{{index . 1}}</code></td></tr>{{end}}</table>
 </body></html>
 `))
 
@@ -159,8 +162,7 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}
 // the loss curves as inline SVG, and sample test images (PNG data URLs)
 // with their reference, base and fine-tuned captions.
 func writeReport(cfg Config, res *Result, history []LogEntry, test data.Dataset, proc imageproc.Processor) error {
-	settings, _ := json.Marshal(cfg)
-	d := reportData{Model: cfg.Model, Data: cfg.Data, Settings: string(settings), Columns: res.Table.Columns}
+	d := reportData{Model: cfg.Model, Data: cfg.Data, Settings: settingsRows(cfg), Columns: res.Table.Columns}
 	for _, row := range res.Table.Rows {
 		cells := []string{row.Model}
 		for _, v := range row.Values {
@@ -270,7 +272,7 @@ func lossSVG(history []LogEntry) string {
 		y := H - pad - (H-2*pad)*float64(i)/4
 		fmt.Fprintf(&b, `<text x="%g" y="%.1f" text-anchor="end">%.3g</text>`, pad-4, y+4, v)
 	}
-	fmt.Fprintf(&b, `<text x="%g" y="%g" text-anchor="middle">optimizer step (0–%g)</text>`, W/2, H-10, xmax)
+	fmt.Fprintf(&b, `<text x="%g" y="%g" text-anchor="middle">optimizer step</text>`, W/2, H-8)
 	line := func(pts [][2]float64, color string, dots bool) {
 		if len(pts) == 0 {
 			return
@@ -289,8 +291,12 @@ func lossSVG(history []LogEntry) string {
 	}
 	line(trainPts, "#1f77b4", false)
 	line(valPts, "#d62728", true)
-	fmt.Fprintf(&b, `<text x="%g" y="%g" fill="#1f77b4">training loss</text>`, pad+8, pad+14)
-	fmt.Fprintf(&b, `<text x="%g" y="%g" fill="#d62728">validation loss</text>`, pad+8, pad+28)
+	for i := 0; i <= 4; i++ {
+		x := pad + (W-2*pad)*float64(i)/4
+		fmt.Fprintf(&b, `<text x="%.1f" y="%g" text-anchor="middle">%.0f</text>`, x, H-pad+14, xmax*float64(i)/4)
+	}
+	fmt.Fprintf(&b, `<text x="%g" y="%g" fill="#1f77b4" text-anchor="end">— training loss</text>`, W-pad, pad-22)
+	fmt.Fprintf(&b, `<text x="%g" y="%g" fill="#d62728" text-anchor="end">● validation loss (per epoch)</text>`, W-pad, pad-8)
 	b.WriteString(`</svg>`)
 	return b.String()
 }
@@ -302,4 +308,22 @@ func readFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	return b, nil
+}
+
+// settingsRows lists the run's settings as name/value pairs.
+func settingsRows(cfg Config) [][2]string {
+	var m map[string]any
+	b, _ := json.Marshal(cfg)
+	_ = json.Unmarshal(b, &m)
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	rows := make([][2]string, 0, len(keys))
+	for _, k := range keys {
+		v, _ := json.Marshal(m[k])
+		rows = append(rows, [2]string{k, string(v)})
+	}
+	return rows
 }
