@@ -1,12 +1,44 @@
-// Package train will hold radcap's fine-tuning loop: epochs over shuffled
-// batches, gradient accumulation, mixed precision with loss scaling,
-// evaluation, checkpoints (model, optimizer state, step, epoch and random
-// state, written atomically), resume, and progress reporting; and the
-// ITC/ITM + LM pretraining that makes the small bases radcap ships.
+// Package train is radcap's fine-tuning loop for captioning models, the
+// counterpart of the Hugging Face Trainer the reference run used (the
+// ITC/ITM + LM pretraining of the shipped small bases is in the
+// subpackage train/pretrain).
 //
-// For now it holds the piece of that loop the optimizer parity test needs:
-// Stepper, which turns micro-batch losses into optimizer steps the way
-// Hugging Face's Trainer does (loss / accumulation steps, backward,
-// global-norm clipping, AdamW at the scheduled learning rate, zeroed
-// gradients).
+// The loop sees a model only through the Model interface (loss on a
+// data.Batch, caption generation, dropout switch, parameters, saving), with
+// adapters for GIT (GIT) and BLIP (BLIP); LoadModel opens a Hugging Face
+// model folder of either and NewBaseModel builds the base sizes with
+// random weights.
+//
+// Run does the whole job:
+//
+//   - the base model is evaluated on the test split first;
+//   - each epoch draws a fresh shuffle from (seed, epoch), runs micro-batches
+//     with dropout on, and turns their losses into AdamW steps with the
+//     Stepper (loss / accumulation steps, backward, global-norm clipping,
+//     the linearly warmed-up and decayed learning rate, zeroed gradients;
+//     an epoch's last incomplete accumulation cycle steps too);
+//   - after each epoch the validation split is evaluated with dropout off
+//     (Evaluate: mean caption loss, greedy or beam captions scored with
+//     eval.Compute and data.FindingF1); the best one by Config.BestMetric
+//     is kept in OutDir/best, a Hugging Face folder;
+//   - checkpoints OutDir/checkpoint-<step>/ hold the model folder,
+//     optimizer.safetensors (AdamW moments) and trainer_state.json (step,
+//     epoch, next batch, dropout generator state, best metric, log
+//     history); each is written to a temporary folder and renamed, so a
+//     crash leaves whole checkpoints only;
+//   - at the end the best weights are evaluated on the test split and
+//     results.json, log.jsonl, predictions_test.jsonl and a self-contained
+//     report.html (results table, loss curves, sample images with their
+//     reference, base and fine-tuned captions) are written.
+//
+// Resuming (RunOptions.Resume) restores the newest checkpoint and
+// continues at the exact batch with the same shuffle and dropout stream,
+// so a run killed at any point and resumed ends with the same parameters,
+// bit for bit, as one never interrupted (on the same number of threads).
+// Cancelling the context (Ctrl-C) stops after the current optimizer step,
+// saves a checkpoint and returns ErrInterrupted.
+//
+// Precision: the CPU trains in fp32; bf16 and fp16 are refused there with
+// an error that says they need CUDA, and CUDA training is not wired into
+// the models yet (CheckDevice).
 package train
