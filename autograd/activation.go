@@ -29,34 +29,57 @@ const (
 	quickCoef   = 1.702
 )
 
-// geluForward writes y = gelu(x) for the chosen kind, and into aux the
-// transcendental part the backward reuses (so the backward computes no
-// erf or tanh again):
+// geluForward writes y = gelu(x) for the chosen kind and, when aux is not
+// nil (a gradient is wanted), what the backward needs, so that it
+// computes no transcendental again:
 //
-//	erf:   y = ½x(1 + erf(x/√2)),            aux = Φ(x) = ½(1 + erf(x/√2))
+//	erf:   y = xΦ(x), Φ(x) = ½(1 + erf(x/√2)),  aux = dy/dx = Φ(x) + xφ(x),  φ(x) = e^(−x²/2)/√(2π)
 //	tanh:  y = ½x(1 + t),  t = tanh(√(2/π)(x + 0.044715x³)),  aux = t
 //	quick: y = x s,  s = σ(1.702x),           aux = s
 func geluForward[T float](kind geluKind, x, y, aux []T) {
+	f32 := is32[T]()
 	parallelFor(len(x), 20, func(lo, hi int) {
-		x, y, aux := x[lo:hi], y[lo:hi], aux[lo:hi]
+		x, y, aux := x[lo:hi], y[lo:hi], sub(aux, lo, hi)
 		switch kind {
 		case geluErf:
 			for i, v := range x {
 				f := float64(v)
-				p := phiT[T](f)
-				y[i], aux[i] = T(f*p), T(p)
+				var p, pdf float64
+				if f32 {
+					p, pdf = phiApprox(f)
+				} else {
+					p = 0.5 * (1 + math.Erf(f*invSqrt2))
+					if aux != nil {
+						pdf = invSqrt2Pi * math.Exp(-0.5*f*f)
+					}
+				}
+				y[i] = T(f * p)
+				if aux != nil {
+					aux[i] = T(p + f*pdf)
+				}
 			}
 		case geluTanh:
 			for i, v := range x {
 				f := float64(v)
 				t := math.Tanh(sqrt2OverPi * (f + geluCoef*f*f*f))
-				y[i], aux[i] = T(0.5*f*(1+t)), T(t)
+				y[i] = T(0.5 * f * (1 + t))
+				if aux != nil {
+					aux[i] = T(t)
+				}
 			}
 		case geluQuick:
 			for i, v := range x {
 				f := float64(v)
-				s := sigmoidT[T](quickCoef * f)
-				y[i], aux[i] = T(f*s), T(s)
+				var s float64
+				if f32 {
+					s = 1 / (1 + expApprox(-quickCoef*f)) // expApprox(+large) = +Inf gives 0
+				} else {
+					s = sigmoid(quickCoef * f)
+				}
+				y[i] = T(f * s)
+				if aux != nil {
+					aux[i] = T(s)
+				}
 			}
 		}
 	})
@@ -64,21 +87,22 @@ func geluForward[T float](kind geluKind, x, y, aux []T) {
 
 // geluBackward writes dx = g · dy/dx from x and the forward's aux.
 //
-//	erf:   dy/dx = Φ(x) + x φ(x),  φ(x) = e^(−x²/2)/√(2π)
+//	erf:   dy/dx = aux
 //	tanh:  dy/dx = ½(1 + t) + ½x(1 − t²) √(2/π)(1 + 3·0.044715x²)
 //	quick: dy/dx = s + 1.702 x s(1 − s)
 //
-// For float64 the saved aux is exact; for float32 it is rounded to float32,
-// which changes dy/dx by at most a float32 rounding of its first term.
+// For float64 the saved aux is exact; for float32 it is rounded to float32
+// (for erf, dy/dx itself; otherwise t or s, which changes dy/dx by at most
+// a float32 rounding of its first term).
+//
+// x is not read (and may be nil) for erf.
 func geluBackward[T float](kind geluKind, g, x, aux, dx []T) {
-	parallelFor(len(x), 10, func(lo, hi int) {
-		g, x, aux, dx := g[lo:hi], x[lo:hi], aux[lo:hi], dx[lo:hi]
+	parallelFor(len(aux), 10, func(lo, hi int) {
+		g, x, aux, dx := g[lo:hi], sub(x, lo, hi), aux[lo:hi], dx[lo:hi]
 		switch kind {
 		case geluErf:
-			for i, v := range x {
-				f := float64(v)
-				d := float64(aux[i]) + f*invSqrt2Pi*expT[T](-0.5*f*f)
-				dx[i] = T(float64(g[i]) * d)
+			for i, d := range aux {
+				dx[i] = g[i] * d
 			}
 		case geluTanh:
 			for i, v := range x {
@@ -95,14 +119,6 @@ func geluBackward[T float](kind geluKind, g, x, aux, dx []T) {
 	})
 }
 
-// sigmoidT is σ(x) at the accuracy T needs (see expT).
-func sigmoidT[T float](x float64) float64 {
-	if is32[T]() {
-		return 1 / (1 + expApprox(-x)) // expApprox(+large) = +Inf gives 0
-	}
-	return sigmoid(x)
-}
-
 // sigmoid is 1/(1+e⁻ˣ) without overflow.
 func sigmoid(x float64) float64 {
 	if x >= 0 {
@@ -117,22 +133,45 @@ func gelu(op string, kind geluKind, a *Var) *Var {
 	x := contig(a.Value)
 	f32 := isF32(op, x)
 	y := tensor.Zeros(x.DType(), x.Shape()...)
-	aux := tensor.Zeros(x.DType(), x.Shape()...)
+	// aux (see geluForward) is only kept when a gradient can flow.
+	var aux *tensor.Tensor
+	if a.RequiresGrad {
+		aux = tensor.Zeros(x.DType(), x.Shape()...)
+	}
 	if f32 {
-		geluForward(kind, data[float32](x), data[float32](y), data[float32](aux))
+		geluForward(kind, data[float32](x), data[float32](y), auxData[float32](aux))
 	} else {
-		geluForward(kind, data[float64](x), data[float64](y), data[float64](aux))
+		geluForward(kind, data[float64](x), data[float64](y), auxData[float64](aux))
+	}
+	if kind == geluErf {
+		x = nil // the backward needs only aux: let the input go
 	}
 	return record(op, y, false, func(g *tensor.Tensor) []*tensor.Tensor {
 		g = contig(g)
-		dx := tensor.Zeros(x.DType(), x.Shape()...)
+		dx := tensor.Zeros(aux.DType(), aux.Shape()...)
 		if f32 {
-			geluBackward(kind, data[float32](g), data[float32](x), data[float32](aux), data[float32](dx))
+			geluBackward(kind, data[float32](g), auxData[float32](x), data[float32](aux), data[float32](dx))
 		} else {
-			geluBackward(kind, data[float64](g), data[float64](x), data[float64](aux), data[float64](dx))
+			geluBackward(kind, data[float64](g), auxData[float64](x), data[float64](aux), data[float64](dx))
 		}
 		return []*tensor.Tensor{dx}
 	}, a)
+}
+
+// sub returns s[lo:hi], or nil for a nil s.
+func sub[T float](s []T, lo, hi int) []T {
+	if s == nil {
+		return nil
+	}
+	return s[lo:hi]
+}
+
+// auxData is data(t), or nil for a nil t.
+func auxData[T float](t *tensor.Tensor) []T {
+	if t == nil {
+		return nil
+	}
+	return data[T](t)
 }
 
 // GELU returns the exact GELU, ½x(1 + erf(x/√2)): F.gelu(x), BERT's "gelu".

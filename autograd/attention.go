@@ -159,13 +159,7 @@ func attnSoftmax[T float](s []T, tq, tk int, causal bool) {
 				clear(row)
 				continue
 			}
-			sum := 0.0
-			for i, v := range row[:n] {
-				e := expT[T](float64(v) - m)
-				row[i] = T(e)
-				sum += e
-			}
-			inv := 1 / sum
+			inv := 1 / expShiftSum(row[:n], row[:n], m)
 			for i := range row[:n] {
 				row[i] = T(float64(row[i]) * inv)
 			}

@@ -26,41 +26,75 @@ func expApprox(x float64) float64 {
 	case x != x:
 		return x
 	}
+	return expCore(x)
+}
+
+// expCore is expApprox without the range checks, small enough for the
+// compiler to inline into the kernels' loops. x must lie in [−708, 709]
+// (where 2ᵏ is a normal float64) or be NaN (which gives NaN).
+func expCore(x float64) float64 {
 	const (
 		log2e = 1.4426950408889634074
-		ln2Hi = 6.93147180369123816490e-01 // ln2 split in two so that k·ln2Hi is exact
-		ln2Lo = 1.90821492927058770002e-10
+		// One rounded ln2 suffices: for |k| ≤ 1023 it shifts r by less
+		// than 1e-13, far below the 1e-9 this function promises.
+		ln2 = 0.69314718055994530942
+		// Adding 1.5·2⁵² rounds x·log2(e) to the nearest integer (no call).
+		shifter = 0x1.8p52
+		c1      = 1.0000000000311988
+		c2      = 0.50000000466520866
+		c3      = 0.16666666249589893
+		c4      = 0.04166635444990275
+		c5      = 0.0083334029057212482
+		c6      = 0.0013941004911311493
+		c7      = 0.00019841247296875202
 	)
-	// Adding 1.5·2⁵² rounds x·log2(e) to the nearest integer (no call).
-	const shifter = 0x1.8p52
 	k := (x*log2e + shifter) - shifter
-	r := (x - k*ln2Hi) - k*ln2Lo
-	const (
-		c1 = 1.0000000000311988
-		c2 = 0.50000000466520866
-		c3 = 0.16666666249589893
-		c4 = 0.04166635444990275
-		c5 = 0.0083334029057212482
-		c6 = 0.0013941004911311493
-		c7 = 0.00019841247296875202
-	)
+	r := x - k*ln2
 	r2 := r * r
 	g := (c1 + c2*r) + r2*(c3+c4*r) + (r2*r2)*(c5+c6*r+c7*r2)
 	return (1 + r*g) * math.Float64frombits(uint64(int64(k)+1023)<<52)
 }
 
+// expShiftSum writes dst[i] = exp(src[i] − m) for m ≥ max(src) (the
+// numerators of a softmax; dst may be src) and returns their sum in
+// float64. float32 uses the inlined expCore, flushing to 0 below e^−87.5
+// as expApprox does; float64 uses math.Exp.
+func expShiftSum[T float](dst, src []T, m float64) float64 {
+	dst = dst[:len(src)]
+	s := 0.0
+	if is32[T]() {
+		for i, v := range src {
+			d := float64(v) - m
+			e := 0.0
+			if !(d < -87.5) { // NaN goes on to give NaN
+				e = expCore(d)
+			}
+			dst[i] = T(e)
+			s += e
+		}
+		return s
+	}
+	for i, v := range src {
+		e := math.Exp(float64(v) - m)
+		dst[i] = T(e)
+		s += e
+	}
+	return s
+}
+
 // phiApprox returns the standard normal CDF Φ(x) = ½(1 + erf(x/√2)) =
-// ½·erfc(−x/√2), the transcendental part of the exact GELU, with a
-// relative error below 1e-8 wherever Φ(x) is a normal float32 (it
-// computes the small tail, x ≪ 0, directly rather than as 1 − something).
-// With z = x/√2:
+// ½·erfc(−x/√2), the transcendental part of the exact GELU, and its
+// density φ(x) = e^(−x²/2)/√(2π), which the GELU's derivative Φ + xφ
+// needs. Φ has a relative error below 1e-8 wherever it is a normal
+// float32 (the small tail, x ≪ 0, is computed directly rather than as
+// 1 − something), φ one below 1e-9. With z = x/√2:
 //
 //	|z| < 1:  erf(z) = z·P(z²), P a fitted polynomial of degree 6
 //	|z| ≥ 1:  erfc(|z|) = e^(−z²)·R(t), t = 1/(1 + |z|/2), R fitted of degree 8
 //
 // and Φ = ½ + ½·erf(z), or ½·erfc(|z|) for z < 0 and 1 − ½·erfc(|z|)
-// for z > 0.
-func phiApprox(x float64) float64 {
+// for z > 0; the e^(−z²) of the tail serves φ too.
+func phiApprox(x float64) (cdf, pdf float64) {
 	z := x * invSqrt2
 	a := math.Abs(z)
 	if a < 1 {
@@ -76,7 +110,7 @@ func phiApprox(x float64) float64 {
 		u := z * z
 		u2 := u * u
 		p := (p0 + p1*u) + u2*(p2+p3*u) + (u2*u2)*(p4+p5*u+p6*u2)
-		return 0.5 + 0.5*z*p
+		return 0.5 + 0.5*z*p, invSqrt2Pi * expCore(-u)
 	}
 	const (
 		r0 = -4.103425443058605e-06
@@ -93,11 +127,12 @@ func phiApprox(x float64) float64 {
 	t2 := t * t
 	t4 := t2 * t2
 	r := (r0 + r1*t) + t2*(r2+r3*t) + t4*((r4+r5*t)+t2*(r6+r7*t)) + (t4*t4)*r8
-	half := 0.5 * expApprox(-a*a) * r // ½·erfc(|z|); 0 once e^(−z²) underflows, NaN for NaN
+	e := expApprox(-a * a) // e^(−z²): 0 once it underflows, NaN for NaN
+	half := 0.5 * e * r    // ½·erfc(|z|)
 	if z < 0 {
-		return half
+		return half, invSqrt2Pi * e
 	}
-	return 1 - half
+	return 1 - half, invSqrt2Pi * e
 }
 
 // is32 reports whether the kernel instantiation is the float32 one.
@@ -114,13 +149,4 @@ func expT[T float](x float64) float64 {
 		return expApprox(x)
 	}
 	return math.Exp(x)
-}
-
-// phiT is Φ(x) at the accuracy T needs: phiApprox for float32, math.Erf
-// for float64.
-func phiT[T float](x float64) float64 {
-	if is32[T]() {
-		return phiApprox(x)
-	}
-	return 0.5 * (1 + math.Erf(x*invSqrt2))
 }

@@ -3,6 +3,8 @@ package autograd
 import (
 	"math"
 	"testing"
+
+	"radcap/tensor"
 )
 
 // expApprox must match math.Exp to 1e-9 relative over the float32 range.
@@ -36,14 +38,19 @@ func phiRef(x float64) float64 {
 
 // phiApprox must match math.Erf/Erfc to 1e-8 relative wherever Φ(x) is a
 // normal float32 (x ≥ −12.9), and rounded to float32 it must be within one
-// float32 ulp of the correctly rounded value.
+// float32 ulp of the correctly rounded value; its density must match
+// math.Exp's to 1e-9.
 func TestPhiApprox(t *testing.T) {
 	worst, at := 0.0, 0.0
 	for x := -12.9; x <= 12.9; x += 0.0000917 {
 		want := phiRef(x)
-		got := phiApprox(x)
+		got, pdf := phiApprox(x)
 		if e := math.Abs(got-want) / want; e > worst {
 			worst, at = e, x
+		}
+		wantPdf := invSqrt2Pi * math.Exp(-0.5*x*x)
+		if e := math.Abs(pdf-wantPdf) / wantPdf; e > 1e-9 {
+			t.Fatalf("phiApprox(%v) density %v, want %v (relative error %.3g)", x, pdf, wantPdf, e)
 		}
 		g32, w32 := float32(got), float32(want)
 		if ulps := math.Abs(float64(g32)-float64(w32)) / float64(ulp32(w32)); ulps > 1 {
@@ -55,13 +62,17 @@ func TestPhiApprox(t *testing.T) {
 		t.Errorf("phiApprox: relative error %.3g at x = %v", worst, at)
 	}
 	// Either side of the switch between the two approximations, and the limits.
+	cdf := func(x float64) float64 { c, _ := phiApprox(x); return c }
 	for _, x := range []float64{math.Sqrt2, math.Nextafter(math.Sqrt2, 0), -math.Sqrt2, 0, 40, -40} {
-		if want := phiRef(x); math.Abs(phiApprox(x)-want) > 1e-8*want {
-			t.Errorf("phiApprox(%v) = %v, want %v", x, phiApprox(x), want)
+		if want := phiRef(x); math.Abs(cdf(x)-want) > 1e-8*want {
+			t.Errorf("phiApprox(%v) = %v, want %v", x, cdf(x), want)
 		}
 	}
-	if phiApprox(math.Inf(1)) != 1 || phiApprox(math.Inf(-1)) != 0 || !math.IsNaN(phiApprox(math.NaN())) {
+	if cdf(math.Inf(1)) != 1 || cdf(math.Inf(-1)) != 0 || !math.IsNaN(cdf(math.NaN())) {
 		t.Error("phiApprox: wrong limits")
+	}
+	if _, pdf := phiApprox(math.Inf(1)); pdf != 0 {
+		t.Errorf("phiApprox(+Inf) density %v, want 0", pdf)
 	}
 }
 
@@ -95,5 +106,29 @@ func BenchmarkFastMath(b *testing.B) {
 	b.Run("exp/math", func(b *testing.B) { run(b, func(x float64) float64 { return math.Exp(-x * x) }) })
 	b.Run("exp/approx", func(b *testing.B) { run(b, func(x float64) float64 { return expApprox(-x * x) }) })
 	b.Run("phi/math", func(b *testing.B) { run(b, phiRef) })
-	b.Run("phi/approx", func(b *testing.B) { run(b, phiApprox) })
+	b.Run("phi/approx", func(b *testing.B) { run(b, func(x float64) float64 { c, _ := phiApprox(x); return c }) })
+}
+
+// The GELU family keeps no backward state for an input without gradient;
+// its values must not depend on that, on a shape large enough to run the
+// parallel kernels, in both dtypes. Float32 must match float64 on the same
+// (float32) inputs to within one float32 rounding.
+func TestGELUNoGradMatchesGrad(t *testing.T) {
+	x32 := tensor.MulScalar(tensor.RandN(newRNG(8), tensor.F64, 300, 400), 4).To(tensor.F32)
+	for _, f := range []struct {
+		name string
+		op   func(*Var) *Var
+	}{{"GELU", GELU}, {"GELUTanh", GELUTanh}, {"QuickGELU", QuickGELU}} {
+		var ref *tensor.Tensor
+		for _, dt := range []tensor.DType{tensor.F64, tensor.F32} {
+			x := x32.To(dt)
+			withGrad, noGrad := f.op(Param(x)).Value, f.op(Const(x)).Value
+			assertClose(t, f.name+" without gradient", noGrad.To(tensor.F64), withGrad.To(tensor.F64), 0)
+			if ref == nil {
+				ref = withGrad
+				continue
+			}
+			assertClose(t, f.name+" float32 vs float64", withGrad.To(tensor.F64), ref, 1.2e-7)
+		}
+	}
 }

@@ -35,13 +35,7 @@ func softmaxRows[T float](x, y []T, n int, zeroMasked bool) {
 				clear(yr)
 				continue
 			}
-			s := 0.0
-			for i, v := range xr {
-				e := expT[T](float64(v) - m)
-				yr[i] = T(e)
-				s += e
-			}
-			inv := 1 / s
+			inv := 1 / expShiftSum(yr, xr, m)
 			for i := range yr {
 				yr[i] = T(float64(yr[i]) * inv)
 			}
