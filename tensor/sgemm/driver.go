@@ -28,9 +28,14 @@ func getBuf(pool *sync.Pool, n int) *[]float32 {
 // a second core than waking it and the barriers between phases cost.
 const minParallelWork = 1 << 22
 
-// minSegment is the fewest B slivers in a column segment of C that one
-// goroutine computes when the rows alone do not give every goroutine work.
-const minSegment = 8
+// Granularity of the work shared between goroutines: piecesPerThread
+// pieces of C per goroutine and (B, A) step where the matrix allows, none
+// smaller than minChunk A slivers by minSegment B slivers.
+const (
+	piecesPerThread = 4
+	minChunk        = 4
+	minSegment      = 4
+)
 
 // gemm holds the operands of one product and the state that its
 // goroutines share.
@@ -83,10 +88,14 @@ func run(mk microKernel, threads int, transA, transB bool, m, n, k int, alpha fl
 		threads = 1
 	}
 	g.threads = threads
-	// Row chunks: at most mc rows each, and a multiple of threads of them
-	// so that goroutines of equal speed finish together.
+	// Row chunks: at most mc rows each. With several goroutines, at least
+	// piecesPerThread per goroutine where the rows allow (chunks of at least
+	// minChunk slivers), so that one slowed down by other work on its core
+	// leaves its share to the others; and a multiple of threads of them so
+	// that goroutines of equal speed finish together.
 	g.rowChunks = ceilDiv(g.mSl, mk.mc/mr)
 	if threads > 1 {
+		g.rowChunks = max(g.rowChunks, min(piecesPerThread*threads, g.mSl/minChunk))
 		g.rowChunks = min(g.mSl, roundUp(g.rowChunks, threads))
 	}
 
@@ -100,12 +109,12 @@ func run(mk microKernel, threads int, transA, transB bool, m, n, k int, alpha fl
 		g.jc = jc
 		g.ncur = min(g.nc, n-jc)
 		g.nSl = ceilDiv(g.ncur, nr)
-		// With fewer row chunks than two per goroutine (few rows), also cut
-		// the panel's columns into segments of at least minSegment slivers;
-		// each segment packs its A chunk again, which is cheap next to it.
+		// With too few row chunks (few rows), also cut the panel's columns
+		// into segments of at least minSegment slivers; each segment packs
+		// its A chunk again, which is cheap next to it.
 		g.colSegs = 1
-		if threads > 1 && g.rowChunks < 2*threads {
-			g.colSegs = max(1, min(ceilDiv(2*threads, g.rowChunks), g.nSl/minSegment))
+		if threads > 1 && g.rowChunks < piecesPerThread*threads {
+			g.colSegs = max(1, min(ceilDiv(piecesPerThread*threads, g.rowChunks), g.nSl/minSegment))
 		}
 		g.bPieces = min(g.nSl, 4*threads)
 		for pc := 0; pc < k; pc += g.kc {
@@ -168,7 +177,10 @@ func (g *gemm) work(phase, t int) {
 	tmp := aPack[g.mk.mc*g.kc:]
 	packed := -1 // the row chunk now in aPack
 	for q := g.take(); q < g.rowChunks*g.colSegs; q = g.take() {
-		rc, cs := q/g.colSegs, q%g.colSegs
+		// Consecutive pieces are in different row chunks, so goroutines
+		// starting together pack different chunks of A, and a goroutine's
+		// next piece often reuses the chunk it packed last.
+		rc, cs := q%g.rowChunks, q/g.rowChunks
 		i0 := rc * g.mSl / g.rowChunks * mr
 		mcur := min((rc+1)*g.mSl/g.rowChunks*mr, g.m) - i0
 		if rc != packed {
