@@ -59,10 +59,16 @@ func attention(op string, q, k, v *Var, mask *tensor.Tensor, causal bool, scale,
 	}
 	tq, tk := qv.Dim(-2), kv.Dim(-2)
 	p := tensor.MatMul(qv, kv, false, true) // q kᵀ, fresh and contiguous
-	if f32 {
-		scaleInPlace(data[float32](p), scale)
-	} else {
-		scaleInPlace(data[float64](p), scale)
+	// Without a mask the softmax applies a positive scale itself (one pass
+	// over the scores fewer); a mask is added to the scaled scores.
+	softScale := scale
+	if mask != nil || !(scale > 0) {
+		softScale = 1
+		if f32 {
+			scaleInPlace(data[float32](p), scale)
+		} else {
+			scaleInPlace(data[float64](p), scale)
+		}
 	}
 	if mask != nil {
 		if mask.DType() != p.DType() {
@@ -76,9 +82,9 @@ func attention(op string, q, k, v *Var, mask *tensor.Tensor, causal bool, scale,
 	}
 	if tk > 0 {
 		if f32 {
-			attnSoftmax(data[float32](p), tq, tk, causal)
+			attnSoftmax(data[float32](p), tq, tk, causal, softScale)
 		} else {
-			attnSoftmax(data[float64](p), tq, tk, causal)
+			attnSoftmax(data[float64](p), tq, tk, causal, softScale)
 		}
 	}
 	// pd is the matrix multiplied with v: P, or P ⊙ M under dropout.
@@ -140,9 +146,11 @@ func scaleInPlace[T float](x []T, s float64) {
 }
 
 // attnSoftmax replaces each row of the scores s ([rows, tk], row r being
-// query r mod tq) by its softmax, treating keys j > i as −∞ when causal.
-// A row with no finite score becomes all zeros.
-func attnSoftmax[T float](s []T, tq, tk int, causal bool) {
+// query r mod tq) by the softmax of scale times the row, treating keys
+// j > i as −∞ when causal. A row with no finite score becomes all zeros.
+// The max and the final normalisation run in T (for float32 the
+// normalised weight is rounded twice, well within float32 accuracy).
+func attnSoftmax[T float](s []T, tq, tk int, causal bool, scale float64) {
 	parallelFor(len(s)/tk, tk*8, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			row := s[r*tk : (r+1)*tk]
@@ -151,17 +159,18 @@ func attnSoftmax[T float](s []T, tq, tk int, causal bool) {
 				n = min(r%tq+1, tk)
 				clear(row[n:])
 			}
-			m := math.Inf(-1)
+			mt := T(math.Inf(-1))
 			for _, v := range row[:n] {
-				m = max(m, float64(v))
+				mt = max(mt, v)
 			}
+			m := float64(mt)
 			if math.IsInf(m, -1) {
 				clear(row)
 				continue
 			}
-			inv := 1 / expShiftSum(row[:n], row[:n], m)
+			inv := T(1 / expShiftSum(row[:n], row[:n], m, scale))
 			for i := range row[:n] {
-				row[i] = T(float64(row[i]) * inv)
+				row[i] *= inv
 			}
 		}
 	})

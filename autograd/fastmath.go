@@ -55,16 +55,17 @@ func expCore(x float64) float64 {
 	return (1 + r*g) * math.Float64frombits(uint64(int64(k)+1023)<<52)
 }
 
-// expShiftSum writes dst[i] = exp(src[i] − m) for m ≥ max(src) (the
-// numerators of a softmax; dst may be src) and returns their sum in
-// float64. float32 uses the inlined expCore, flushing to 0 below e^−87.5
-// as expApprox does; float64 uses math.Exp.
-func expShiftSum[T float](dst, src []T, m float64) float64 {
+// expShiftSum writes dst[i] = exp(scale·(src[i] − m)) for m ≥ max(src)
+// and scale > 0 (the numerators of a softmax of scale·src; dst may be
+// src) and returns their sum in float64. float32 uses the inlined
+// expCore, flushing to 0 below e^−87.5 as expApprox does; float64 uses
+// math.Exp.
+func expShiftSum[T float](dst, src []T, m, scale float64) float64 {
 	dst = dst[:len(src)]
 	s := 0.0
 	if is32[T]() {
 		for i, v := range src {
-			d := float64(v) - m
+			d := (float64(v) - m) * scale
 			e := 0.0
 			if !(d < -87.5) { // NaN goes on to give NaN
 				e = expCore(d)
@@ -75,7 +76,7 @@ func expShiftSum[T float](dst, src []T, m float64) float64 {
 		return s
 	}
 	for i, v := range src {
-		e := math.Exp(float64(v) - m)
+		e := math.Exp((float64(v) - m) * scale)
 		dst[i] = T(e)
 		s += e
 	}

@@ -35,7 +35,7 @@ func softmaxRows[T float](x, y []T, n int, zeroMasked bool) {
 				clear(yr)
 				continue
 			}
-			inv := 1 / expShiftSum(yr, xr, m)
+			inv := 1 / expShiftSum(yr, xr, m, 1)
 			for i := range yr {
 				yr[i] = T(float64(yr[i]) * inv)
 			}
