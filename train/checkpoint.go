@@ -43,6 +43,9 @@ type TrainerState struct {
 	// (BestStep -1: none yet).
 	BestMetric float64 `json:"best_metric"`
 	BestStep   int64   `json:"best_step"`
+	// BestLoss is the validation loss of the best step (it breaks ties of
+	// a caption metric).
+	BestLoss float64 `json:"best_loss"`
 	// LossScale is the fp16 loss scaler's state (nil in fp32).
 	LossScale *optim.ScalerState `json:"loss_scaler,omitempty"`
 	// Base is the base model's test evaluation, done before training.

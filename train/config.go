@@ -108,6 +108,9 @@ func (c Config) Validate() error {
 	if _, err := (&EvalResult{}).Metric(c.BestMetric); err != nil {
 		return fmt.Errorf("train: best metric: %w", err)
 	}
+	if c.BestMetric == "meteor" && c.SkipMETEOR {
+		return errors.New("train: best metric meteor needs METEOR in the validation (drop --skip-meteor-validation)")
+	}
 	return CheckDevice(c.Device, c.Precision)
 }
 

@@ -324,15 +324,17 @@ func (r *runner) keepBest(val *EvalResult) error {
 	if err != nil {
 		return err
 	}
+	// A caption metric that ties the best so far (0 early on, say) is
+	// broken by the validation loss.
 	better := r.st.BestStep < 0 || (r.cfg.BestMetric == "loss" && v < r.st.BestMetric) ||
-		(r.cfg.BestMetric != "loss" && v > r.st.BestMetric)
+		(r.cfg.BestMetric != "loss" && (v > r.st.BestMetric || v == r.st.BestMetric && val.Loss < r.st.BestLoss))
 	if !better {
 		return nil
 	}
 	if err := writeDirAtomic(filepath.Join(r.cfg.OutDir, bestDir), r.m.Save); err != nil {
 		return fmt.Errorf("train: save best model: %w", err)
 	}
-	r.st.BestMetric, r.st.BestStep = v, r.st.Step
+	r.st.BestMetric, r.st.BestStep, r.st.BestLoss = v, r.st.Step, val.Loss
 	r.opts.Progress.Line("new best %s %.4f at step %d, saved to %s", r.cfg.BestMetric, v, r.st.Step, filepath.Join(r.cfg.OutDir, bestDir))
 	return nil
 }
