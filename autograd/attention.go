@@ -159,19 +159,12 @@ func attnSoftmax[T float](s []T, tq, tk int, causal bool, scale float64) {
 				n = min(r%tq+1, tk)
 				clear(row[n:])
 			}
-			mt := T(math.Inf(-1))
-			for _, v := range row[:n] {
-				mt = max(mt, v)
-			}
-			m := float64(mt)
+			m := float64(maxRow(row[:n]))
 			if math.IsInf(m, -1) {
 				clear(row)
 				continue
 			}
-			inv := T(1 / expShiftSum(row[:n], row[:n], m, scale))
-			for i := range row[:n] {
-				row[i] *= inv
-			}
+			scaleRow(row[:n], T(1/expShiftSum(row[:n], row[:n], m, scale)))
 		}
 	})
 }

@@ -1,0 +1,33 @@
+//go:build amd64 && !purego
+
+package autograd
+
+import "github.com/klauspost/cpuid/v2"
+
+// The float32 softmax rows run through AVX2 assembly where the CPU has it
+// (fastmath_amd64.s); the assembly evaluates exactly expCore's float64
+// arithmetic four lanes at a time, so its results match the Go loop's up
+// to the order of the float64 sum (and to FMA contraction, should the Go
+// compiler be told to use it).
+
+// haveRowAsm reports whether the AVX2 row kernels can run here (checked
+// once per call; cpuid caches what it read at start-up).
+func haveRowAsm() bool { return cpuid.CPU.Supports(cpuid.AVX2) }
+
+// expShiftSumAVX2 writes dst[i] = float32(expCore((src[i] − m)·scale)),
+// or 0 where that argument is below −87.5, for i < n (n a multiple of 4)
+// and returns the float64 sum of what it wrote before rounding.
+//
+//go:noescape
+func expShiftSumAVX2(dst, src *float32, n int, m, scale float64) float64
+
+// maxAVX2 returns the largest of x[0..n) (n a multiple of 8, at least 8);
+// NaNs are not propagated (VMAXPS keeps the other operand).
+//
+//go:noescape
+func maxAVX2(x *float32, n int) float32
+
+// scaleAVX2 multiplies x[0..n) by s (n a multiple of 8).
+//
+//go:noescape
+func scaleAVX2(x *float32, n int, s float32)
