@@ -58,14 +58,20 @@ type TrainerState struct {
 	Seconds float64 `json:"train_seconds"`
 }
 
-// saveCheckpoint writes model, optimizer and state to out/checkpoint-<step>
+// saveCheckpoint writes model, optimizer, state (and the auxiliary head,
+// when there is one) to out/checkpoint-<step>
 // atomically: everything goes to a temporary folder that is renamed into
 // place, so a crash leaves either the whole checkpoint or none.
-func saveCheckpoint(out string, m Model, opt *optim.AdamW, st *TrainerState) (string, error) {
+func saveCheckpoint(out string, m Model, opt *optim.AdamW, st *TrainerState, aux *FindingHead) (string, error) {
 	final := filepath.Join(out, checkpointPrefix+strconv.FormatInt(st.Step, 10))
 	err := writeDirAtomic(final, func(tmp string) error {
 		if err := m.Save(tmp); err != nil {
 			return err
+		}
+		if aux != nil {
+			if err := aux.save(tmp); err != nil {
+				return err
+			}
 		}
 		if err := opt.SaveState(filepath.Join(tmp, OptimizerFile)); err != nil {
 			return err

@@ -56,6 +56,9 @@ type Config struct {
 	LogEvery       int `json:"log_every"`
 	SaveSteps      int `json:"save_steps"`
 	SaveTotalLimit int `json:"save_total_limit"`
+	// AuxFindings, when > 0, adds the auxiliary finding objective
+	// (FindingHead) with this weight; it needs data with known findings.
+	AuxFindings float64 `json:"aux_findings_weight"`
 	// Workers prepare batches (0: 2).
 	Workers int `json:"workers"`
 	// Samples is the number of test images shown in report.html.
@@ -102,6 +105,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("train: max caption length %d tokens, want >= 2", c.MaxLength)
 	case c.Generate.MaxNewTokens < 1 || c.Generate.Beams < 1:
 		return fmt.Errorf("train: generation needs max new tokens >= 1 and beams >= 1, got %d and %d", c.Generate.MaxNewTokens, c.Generate.Beams)
+	case !(c.AuxFindings >= 0) || math.IsInf(c.AuxFindings, 0):
+		return fmt.Errorf("train: auxiliary finding weight %v, want finite >= 0", c.AuxFindings)
 	case c.SaveTotalLimit < 1:
 		return fmt.Errorf("train: save total limit %d, want >= 1", c.SaveTotalLimit)
 	}

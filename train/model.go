@@ -129,11 +129,22 @@ func (g *GIT) NoDecayModules() []string {
 
 // Loss is GIT's next-token cross entropy over the caption tokens.
 func (g *GIT) Loss(b *data.Batch) (*autograd.Var, error) {
-	loss, _, err := g.M.Loss(gitmodel.Inputs{
-		Pixels: b.PixelValues, InputIDs: b.InputIDs, AttentionMask: b.AttentionMask, Labels: b.Labels,
-	})
+	loss, _, err := g.lossAndImage(b)
 	return loss, err
 }
+
+func (g *GIT) lossAndImage(b *data.Batch) (*autograd.Var, *autograd.Var, error) {
+	loss, out, err := g.M.Loss(gitmodel.Inputs{
+		Pixels: b.PixelValues, InputIDs: b.InputIDs, AttentionMask: b.AttentionMask, Labels: b.Labels,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return loss, out.ImageTokens, nil
+}
+
+// ImageWidth is the width of GIT's projected image tokens.
+func (g *GIT) ImageWidth() int { return g.M.Config.HiddenSize }
 
 // Generate captions pixels starting from [CLS].
 func (g *GIT) Generate(pixels *tensor.Tensor, opts GenerateOptions) ([]string, error) {
@@ -201,14 +212,22 @@ func (b *BLIP) NoDecayModules() []string { return nil }
 
 // Loss is BLIP's label-smoothed next-token cross entropy.
 func (b *BLIP) Loss(bt *data.Batch) (*autograd.Var, error) {
+	loss, _, err := b.lossAndImage(bt)
+	return loss, err
+}
+
+func (b *BLIP) lossAndImage(bt *data.Batch) (*autograd.Var, *autograd.Var, error) {
 	out, err := b.M.Forward(blip.CaptionInputs{
 		Pixels: bt.PixelValues, InputIDs: b.M.WithDEC(bt.InputIDs), AttentionMask: bt.AttentionMask, Labels: bt.Labels,
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out.Loss, nil
+	return out.Loss, out.VisionHidden, nil
 }
+
+// ImageWidth is the width of BLIP's vision tower output.
+func (b *BLIP) ImageWidth() int { return b.M.Config.VisionConfig.HiddenSize }
 
 // Generate captions pixels starting from [DEC].
 func (b *BLIP) Generate(pixels *tensor.Tensor, opts GenerateOptions) ([]string, error) {

@@ -23,6 +23,8 @@ type LogEntry struct {
 	LR           float64 `json:"learning_rate,omitempty"`
 	GradNorm     float64 `json:"grad_norm,omitempty"`
 	ImagesPerSec float64 `json:"images_per_second,omitempty"`
+	// AuxLoss is the auxiliary finding loss (included in Loss), when on.
+	AuxLoss float64 `json:"aux_loss,omitempty"`
 	// Evaluations: the model row name and the results.
 	Model  string      `json:"model,omitempty"`
 	Result *EvalResult `json:"result,omitempty"`

@@ -64,7 +64,8 @@ type runner struct {
 	opt     *optim.AdamW
 	stepper *Stepper
 	st      *TrainerState
-	pcg     *rand.PCG // the dropout generator's source
+	pcg     *rand.PCG    // the dropout generator's source
+	aux     *FindingHead // the auxiliary finding objective, or nil
 	start   time.Time
 }
 
@@ -107,6 +108,12 @@ func Run(ctx context.Context, cfg Config, m Model, splits Splits, opts RunOption
 // checkpoint's.
 func (r *runner) setup() error {
 	named := r.m.NamedParams()
+	if r.cfg.AuxFindings > 0 {
+		if err := r.setupAux(); err != nil {
+			return err
+		}
+		named = append(named, r.aux.NamedParams()...)
+	}
 	params := make([]optim.Param, len(named))
 	for i, p := range named {
 		params[i] = optim.Param{Name: p.Name, Var: p.Var}
@@ -146,6 +153,11 @@ func (r *runner) setup() error {
 	dir := dirs[len(dirs)-1]
 	if r.st, err = loadCheckpointInto(dir, r.m, r.opt); err != nil {
 		return err
+	}
+	if r.aux != nil {
+		if err := r.aux.load(dir); err != nil {
+			return fmt.Errorf("resume from %s: %w", dir, err)
+		}
 	}
 	if err := r.pcg.UnmarshalBinary(r.st.DropoutRNG); err != nil {
 		return fmt.Errorf("resume from %s: dropout generator state: %w", dir, err)
@@ -221,7 +233,7 @@ func (r *runner) epoch(loader *data.Loader, total int64) error {
 	r.m.SetTraining(true)
 	stream := newBatchStream(loader, epoch, r.st.Batch, r.cfg.Workers)
 	defer stream.Close()
-	var lossSum float64
+	var lossSum, auxSum float64
 	var lossN, images int
 	since := time.Now()
 	for r.st.Batch < nb && r.st.Step < total {
@@ -231,10 +243,11 @@ func (r *runner) epoch(loader *data.Loader, total int64) error {
 		}
 		t0 := time.Now()
 		tp := autograd.NewTape()
-		loss, err := r.m.Loss(b)
+		loss, auxLoss, err := r.loss(b)
 		if err != nil {
 			return fmt.Errorf("train: epoch %d batch %d: %w", epoch, b.Index, err)
 		}
+		auxSum += auxLoss
 		info, err := r.stepper.Backward(tp, loss)
 		if err != nil {
 			return err
@@ -266,10 +279,10 @@ func (r *runner) epoch(loader *data.Loader, total int64) error {
 		r.opts.Progress.Step(r.st.Step, total, ep, lossSum/float64(lossN), info.LR, ips, eta, logged)
 		if logged {
 			if err := r.log(LogEntry{Kind: "train", Step: r.st.Step, Epoch: ep, Loss: lossSum / float64(lossN),
-				LR: info.LR, GradNorm: info.GradNorm, ImagesPerSec: ips}); err != nil {
+				LR: info.LR, GradNorm: info.GradNorm, ImagesPerSec: ips, AuxLoss: auxSum / float64(lossN)}); err != nil {
 				return err
 			}
-			lossSum, lossN, images, since = 0, 0, 0, time.Now()
+			lossSum, auxSum, lossN, images, since = 0, 0, 0, 0, time.Now()
 		}
 		if r.cfg.SaveSteps > 0 && r.st.Step%int64(r.cfg.SaveSteps) == 0 && r.st.Batch < nb {
 			if err := r.checkpoint(); err != nil {
@@ -346,7 +359,7 @@ func (r *runner) checkpoint() error {
 		return fmt.Errorf("train: dropout generator state: %w", err)
 	}
 	r.st.DropoutRNG = st
-	if _, err := saveCheckpoint(r.cfg.OutDir, r.m, r.opt, r.st); err != nil {
+	if _, err := saveCheckpoint(r.cfg.OutDir, r.m, r.opt, r.st, r.aux); err != nil {
 		return err
 	}
 	return pruneCheckpoints(r.cfg.OutDir, r.cfg.SaveTotalLimit)
@@ -415,4 +428,40 @@ func ResultsTable(model string, base, tuned *EvalResult) *eval.Table {
 		t.AddScores(model+" fine-tuned", tuned.Scores, tuned.FindingF1)
 	}
 	return t
+}
+
+// setupAux creates the auxiliary finding head; the model must expose its
+// image tokens and the training data must carry finding targets.
+func (r *runner) setupAux() error {
+	il, ok := r.m.(ImageLosser)
+	if !ok {
+		return fmt.Errorf("train: the auxiliary finding objective needs a model that exposes its image tokens (%s does not)", r.m.Arch())
+	}
+	ex, err := r.splits.Train.Item(0)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if len(ex.Targets) == 0 {
+		return errors.New("train: the auxiliary finding objective needs data with known findings (the synthetic set); set its weight to 0")
+	}
+	r.aux = newFindingHead(il.ImageWidth(), len(ex.Targets), r.cfg.AuxFindings, r.cfg.Seed+7)
+	return nil
+}
+
+// loss is a micro-batch's training loss: the caption loss, plus the
+// auxiliary finding loss when it is on (returned also on its own).
+func (r *runner) loss(b *data.Batch) (*autograd.Var, float64, error) {
+	if r.aux == nil {
+		loss, err := r.m.Loss(b)
+		return loss, 0, err
+	}
+	loss, img, err := r.m.(ImageLosser).LossAndImage(b)
+	if err != nil {
+		return nil, 0, err
+	}
+	aux, err := r.aux.Loss(img, b.Targets)
+	if err != nil {
+		return nil, 0, err
+	}
+	return autograd.Add(loss, aux), aux.Item(), nil
 }

@@ -10,7 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"radcap/autograd"
 	"radcap/blip"
+	"radcap/data"
+	"radcap/tensor"
 )
 
 // TestRunSmokeSynthetic runs the whole job on a tiny model and the
@@ -143,8 +146,10 @@ func paramsChanged(snap map[string][]float32, m Model) int {
 }
 
 // TestResumeIsBitIdentical runs 8 steps straight, and a run that is
-// abandoned (as by SIGKILL) after step 6 with checkpoints every 2 steps,
-// then resumed: both end with the same parameters, bit for bit.
+// abandoned (as by SIGKILL) after step 7 with checkpoints every 2 steps,
+// then resumed from step 6: both end with the same parameters, bit for
+// bit. Dropout and the auxiliary finding head are on, so their state
+// matters.
 func TestResumeIsBitIdentical(t *testing.T) {
 	splits := synthSplits(t, 24, 4, 4)
 	cfg := func(out string) Config {
@@ -152,6 +157,7 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		c.Epochs, c.BatchSize, c.Accumulation = 2, 3, 2 // 8 batches, 4 steps per epoch
 		c.SaveSteps, c.SaveTotalLimit = 2, 3
 		c.Generate.MaxNewTokens = 4
+		c.AuxFindings = 0.5 // its head is part of the state too
 		c.Samples = 0
 		return c
 	}
@@ -208,6 +214,11 @@ func TestResumeIsBitIdentical(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(wantDirs[len(wantDirs)-1], OptimizerFile))
 	if string(a) != string(b) {
 		t.Error("optimizer state files differ")
+	}
+	a, _ = os.ReadFile(filepath.Join(dirs[len(dirs)-1], auxFile))
+	b, _ = os.ReadFile(filepath.Join(wantDirs[len(wantDirs)-1], auxFile))
+	if len(a) == 0 || string(a) != string(b) {
+		t.Errorf("auxiliary head files differ or are missing (%d bytes)", len(a))
 	}
 }
 
@@ -346,5 +357,49 @@ func TestRunSmokeBLIP(t *testing.T) {
 	}
 	if d := paramsChanged(paramsCopy(b), back); d != 0 {
 		t.Errorf("best model loads back with %d differing tensors", d)
+	}
+}
+
+// TestAuxFindingHead: the auxiliary loss is the mean binary cross entropy
+// of sigmoid(logits) against the targets, times the weight, and it needs
+// targets.
+func TestAuxFindingHead(t *testing.T) {
+	h := newFindingHead(3, 2, 0.5, 1)
+	img := autograd.Const(tensor.FromF32([]float32{1, 2, 3, 3, 2, 1, 0, 1, 0, 1, 0, 1}, 2, 2, 3))
+	targets := tensor.FromF32([]float32{1, 0, 0, 1}, 2, 2)
+	loss, err := h.Loss(img, targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, bias := h.Linear.Weight.Value.Float64s(), h.Linear.Bias.Value.Float64s()
+	pooled := [][]float64{{2, 2, 2}, {0.5, 0.5, 0.5}}
+	want := 0.0
+	for i, p := range pooled {
+		for k := range 2 {
+			x := bias[k]
+			for j := range 3 {
+				x += w[k*3+j] * p[j]
+			}
+			y := float64(targets.Float64s()[i*2+k])
+			sig := 1 / (1 + math.Exp(-x))
+			want -= y*math.Log(sig) + (1-y)*math.Log(1-sig)
+		}
+	}
+	want = 0.5 * want / 4
+	if got := loss.Item(); math.Abs(got-want) > 1e-6 {
+		t.Errorf("aux loss %v, want %v", got, want)
+	}
+	if _, err := h.Loss(img, nil); err == nil {
+		t.Error("no targets accepted")
+	}
+	// On data without targets the run refuses the objective up front.
+	ds := data.Slice{{ID: "a", Caption: "x", Captions: []string{"x"}, Image: nil}}
+	cfg := tinyConfig(t.TempDir())
+	cfg.AuxFindings = 1
+	splits := synthSplits(t, 2, 1, 1)
+	m := tinyGIT(t, 1, splits.Train)
+	if _, err := Run(context.Background(), cfg, m, Splits{Train: ds, Validation: ds, Test: ds}, RunOptions{}); err == nil ||
+		!strings.Contains(err.Error(), "known findings") {
+		t.Errorf("aux objective on data without findings: %v", err)
 	}
 }
