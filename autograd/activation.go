@@ -42,6 +42,15 @@ func geluForward[T float](kind geluKind, x, y, aux []T) {
 		x, y, aux := x[lo:hi], y[lo:hi], sub(aux, lo, hi)
 		switch kind {
 		case geluErf:
+			if n := len(x) &^ 3; f32 && n > 0 && haveRowAsm() {
+				var ap *float32
+				if aux != nil {
+					ap = f32ptr(aux)
+					aux = aux[n:]
+				}
+				geluErfAVX2(f32ptr(x), f32ptr(y), ap, n)
+				x, y = x[n:], y[n:]
+			}
 			for i, v := range x {
 				f := float64(v)
 				var p, pdf float64

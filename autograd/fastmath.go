@@ -139,6 +139,12 @@ func scaleRow[T float](x []T, s T) {
 // for z > 0; the e^(−z²) of the tail serves φ too.
 func phiApprox(x float64) (cdf, pdf float64) {
 	z := x * invSqrt2
+	u := z * z
+	e := 0.0 // e^(−z²), flushed to 0 below e^−87.5 (as expApprox does)
+	if !(-u < -87.5) {
+		e = expCore(-u) // NaN for NaN
+	}
+	pdf = invSqrt2Pi * e
 	a := math.Abs(z)
 	if a < 1 {
 		const (
@@ -150,10 +156,9 @@ func phiApprox(x float64) (cdf, pdf float64) {
 			p5 = -0.00080101925150751526
 			p6 = 7.8538576859505692e-05
 		)
-		u := z * z
 		u2 := u * u
 		p := (p0 + p1*u) + u2*(p2+p3*u) + (u2*u2)*(p4+p5*u+p6*u2)
-		return 0.5 + 0.5*z*p, invSqrt2Pi * expCore(-u)
+		return 0.5 + 0.5*z*p, pdf
 	}
 	const (
 		r0 = -4.103425443058605e-06
@@ -170,12 +175,11 @@ func phiApprox(x float64) (cdf, pdf float64) {
 	t2 := t * t
 	t4 := t2 * t2
 	r := (r0 + r1*t) + t2*(r2+r3*t) + t4*((r4+r5*t)+t2*(r6+r7*t)) + (t4*t4)*r8
-	e := expApprox(-a * a) // e^(−z²): 0 once it underflows, NaN for NaN
-	half := 0.5 * e * r    // ½·erfc(|z|)
+	half := 0.5 * e * r // ½·erfc(|z|)
 	if z < 0 {
-		return half, invSqrt2Pi * e
+		return half, pdf
 	}
-	return 1 - half, invSqrt2Pi * e
+	return 1 - half, pdf
 }
 
 // is32 reports whether the kernel instantiation is the float32 one.

@@ -31,3 +31,10 @@ func maxAVX2(x *float32, n int) float32
 //
 //go:noescape
 func scaleAVX2(x *float32, n int, s float32)
+
+// geluErfAVX2 writes, for i < n (a multiple of 4), y[i] = x·Φ(x) and, when
+// aux is not nil, aux[i] = Φ(x) + x·φ(x), computing exactly phiApprox's
+// float64 arithmetic (both of its branches, then a blend).
+//
+//go:noescape
+func geluErfAVX2(x, y, aux *float32, n int)

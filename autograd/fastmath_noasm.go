@@ -13,3 +13,5 @@ func expShiftSumAVX2(dst, src *float32, n int, m, scale float64) float64 {
 func maxAVX2(x *float32, n int) float32 { panic("autograd: maxAVX2 without assembly") }
 
 func scaleAVX2(x *float32, n int, s float32) { panic("autograd: scaleAVX2 without assembly") }
+
+func geluErfAVX2(x, y, aux *float32, n int) { panic("autograd: geluErfAVX2 without assembly") }
