@@ -43,13 +43,8 @@ func geluForward[T float](kind geluKind, x, y, aux []T) {
 		switch kind {
 		case geluErf:
 			if n := len(x) &^ 3; f32 && n > 0 && haveRowAsm() {
-				var ap *float32
-				if aux != nil {
-					ap = f32ptr(aux)
-					aux = aux[n:]
-				}
-				geluErfAVX2(f32ptr(x), f32ptr(y), ap, n)
-				x, y = x[n:], y[n:]
+				geluErfAVX2(f32ptr(x), f32ptr(y), auxPtr(aux), n)
+				x, y, aux = x[n:], y[n:], sub(aux, n, len(x))
 			}
 			for i, v := range x {
 				f := float64(v)
@@ -77,6 +72,10 @@ func geluForward[T float](kind geluKind, x, y, aux []T) {
 				}
 			}
 		case geluQuick:
+			if n := len(x) &^ 3; f32 && n > 0 && haveRowAsm() {
+				quickGeluAVX2(f32ptr(x), f32ptr(y), auxPtr(aux), n)
+				x, y, aux = x[n:], y[n:], sub(aux, n, len(x))
+			}
 			for i, v := range x {
 				f := float64(v)
 				var s float64
@@ -173,6 +172,14 @@ func sub[T float](s []T, lo, hi int) []T {
 		return nil
 	}
 	return s[lo:hi]
+}
+
+// auxPtr is f32ptr(aux), or nil for a nil aux.
+func auxPtr[T float](aux []T) *float32 {
+	if aux == nil {
+		return nil
+	}
+	return f32ptr(aux)
 }
 
 // auxData is data(t), or nil for a nil t.

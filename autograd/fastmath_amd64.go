@@ -38,3 +38,10 @@ func scaleAVX2(x *float32, n int, s float32)
 //
 //go:noescape
 func geluErfAVX2(x, y, aux *float32, n int)
+
+// quickGeluAVX2 writes, for i < n (a multiple of 4), y[i] = x·s with
+// s = 1/(1 + expApprox(−1.702x)) and, when aux is not nil, aux[i] = s:
+// the Go float32 quick GELU's arithmetic, four lanes at a time.
+//
+//go:noescape
+func quickGeluAVX2(x, y, aux *float32, n int)

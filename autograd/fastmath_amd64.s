@@ -271,3 +271,72 @@ gnext:
 gdone:
 	VZEROUPPER
 	RET
+
+// Constants of the quick GELU (activation.go), four float64 lanes each.
+VEC4(quickc<>, 0, $-1.702)                  // −quickCoef
+VEC4(quickc<>, 32, $88.8)                   // overflow threshold of expApprox
+GLOBL quickc<>(SB), RODATA|NOPTR, $64
+
+// func quickGeluAVX2(x, y, aux *float32, n int)
+TEXT ·quickGeluAVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ aux+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHRQ $2, CX
+	JZ qdone
+
+qloop:
+	VCVTPS2PD (SI), Y0               // f
+	VMULPD quickc<>+0(SB), Y0, Y5    // d = −1.702·f
+	VMULPD expc<>+0(SB), Y5, Y6
+	VADDPD expc<>+32(SB), Y6, Y6
+	VSUBPD expc<>+32(SB), Y6, Y6     // k
+	VMULPD expc<>+64(SB), Y6, Y7
+	VSUBPD Y7, Y5, Y7                // r
+	VMULPD Y7, Y7, Y8                // r2
+	VMULPD expc<>+128(SB), Y7, Y9
+	VADDPD expc<>+96(SB), Y9, Y9
+	VMULPD expc<>+192(SB), Y7, Y10
+	VADDPD expc<>+160(SB), Y10, Y10
+	VMULPD Y10, Y8, Y10
+	VADDPD Y10, Y9, Y9
+	VMULPD expc<>+256(SB), Y7, Y10
+	VADDPD expc<>+224(SB), Y10, Y10
+	VMULPD expc<>+288(SB), Y8, Y11
+	VADDPD Y11, Y10, Y10
+	VMULPD Y8, Y8, Y11
+	VMULPD Y11, Y10, Y10
+	VADDPD Y10, Y9, Y9               // g
+	VMULPD Y9, Y7, Y9
+	VADDPD expc<>+320(SB), Y9, Y9    // 1 + r·g
+	VCVTPD2DQY Y6, X10
+	VPMOVSXDQ X10, Y10
+	VPADDQ expc<>+384(SB), Y10, Y10
+	VPSLLQ $52, Y10, Y10
+	VMULPD Y10, Y9, Y3               // e = exp(d)
+	VCMPPD $0x11, expc<>+352(SB), Y5, Y10 // d < −87.5: e = 0
+	VANDNPD Y3, Y10, Y3
+	VMOVUPD expc<>+320(SB), Y4       // 1
+	VADDPD Y3, Y4, Y3                // 1 + e
+	VDIVPD Y3, Y4, Y3                // s = 1/(1 + e)
+	VCMPPD $0x1e, quickc<>+32(SB), Y5, Y10 // d > 88.8 (quiet): e = +Inf, s = 0
+	VANDNPD Y3, Y10, Y3
+	VMULPD Y3, Y0, Y15               // y = f·s
+	VCVTPD2PSY Y15, X15
+	VMOVUPS X15, (DI)
+	TESTQ DX, DX
+	JZ qnext
+	VCVTPD2PSY Y3, X15
+	VMOVUPS X15, (DX)
+	ADDQ $16, DX
+
+qnext:
+	ADDQ $16, SI
+	ADDQ $16, DI
+	DECQ CX
+	JNZ qloop
+
+qdone:
+	VZEROUPPER
+	RET

@@ -15,3 +15,5 @@ func maxAVX2(x *float32, n int) float32 { panic("autograd: maxAVX2 without assem
 func scaleAVX2(x *float32, n int, s float32) { panic("autograd: scaleAVX2 without assembly") }
 
 func geluErfAVX2(x, y, aux *float32, n int) { panic("autograd: geluErfAVX2 without assembly") }
+
+func quickGeluAVX2(x, y, aux *float32, n int) { panic("autograd: quickGeluAVX2 without assembly") }

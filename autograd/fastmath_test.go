@@ -193,8 +193,8 @@ func TestRowKernelsMatchGo(t *testing.T) {
 	}
 }
 
-// The float32 exact-GELU kernel (AVX2 on amd64 where the CPU has it)
-// agrees with phiApprox evaluated in Go, output and saved derivative, on
+// The float32 exact and quick GELU kernels (AVX2 on amd64 where the CPU
+// has it) agree with their scalar Go arithmetic, output and saved state, on
 // lengths around the vector width and on special values, with and
 // without the derivative.
 func TestGELUKernelMatchesGo(t *testing.T) {
@@ -210,16 +210,25 @@ func TestGELUKernelMatchesGo(t *testing.T) {
 				x[i] = special[rng.IntN(len(special))]
 			}
 		}
-		y, aux := make([]float32, n), make([]float32, n)
-		geluForward(geluErf, x, y, aux)
-		yOnly := make([]float32, n)
-		geluForward(geluErf, x, yOnly, nil)
-		for i, v := range x {
-			p, pdf := phiApprox(float64(v))
-			wy, wd := float32(float64(v)*p), float32(p+float64(v)*pdf)
-			if !same32(y[i], wy) || !same32(yOnly[i], wy) || !same32(aux[i], wd) {
-				t.Fatalf("n=%d: gelu(%v) = %v (%v without derivative), derivative %v; want %v, %v",
-					n, v, y[i], yOnly[i], aux[i], wy, wd)
+		for _, kind := range []geluKind{geluErf, geluQuick} {
+			y, aux := make([]float32, n), make([]float32, n)
+			geluForward(kind, x, y, aux)
+			yOnly := make([]float32, n)
+			geluForward(kind, x, yOnly, nil)
+			for i, v := range x {
+				f := float64(v)
+				var wy, wd float32
+				if kind == geluErf {
+					p, pdf := phiApprox(f)
+					wy, wd = float32(f*p), float32(p+f*pdf)
+				} else {
+					s := 1 / (1 + expApprox(-quickCoef*f))
+					wy, wd = float32(f*s), float32(s)
+				}
+				if !same32(y[i], wy) || !same32(yOnly[i], wy) || !same32(aux[i], wd) {
+					t.Fatalf("kind %d, n=%d: gelu(%v) = %v (%v without state), state %v; want %v, %v",
+						kind, n, v, y[i], yOnly[i], aux[i], wy, wd)
+				}
 			}
 		}
 	}
