@@ -53,6 +53,16 @@
 // fused op is also checked against the same computation composed from
 // primitive ops.
 //
+// float64 kernels take exp and erf from package math, so gradient checks
+// see exact functions. float32 kernels use fitted approximations
+// (fastmath.go: eˣ to 1e-10, the normal CDF Φ to 1e-8 relative, both far
+// below a float32 rounding), and on amd64 CPUs with AVX2 the hottest
+// float32 loops — the softmax rows of attention and softmax, the exact
+// and quick GELU — run as assembly that evaluates the same float64
+// arithmetic four lanes at a time (fastmath_amd64.s; build with -tags
+// purego for the Go loops alone). The exact GELU saves its derivative
+// Φ(x) + xφ(x) for the backward, which is then one product per element.
+//
 // Shape errors in ops are programmer errors and panic with a message
 // naming the op and the shapes; validating user input (token ids, images)
 // is the job of the layers above.
