@@ -63,7 +63,7 @@ func TestRunWritesLoadableCheckpoint(t *testing.T) {
 	if !(res.Last.LM < res.First.LM-0.5) {
 		t.Errorf("LM loss %.3f -> %.3f: want a drop of more than 0.5", res.First.LM, res.Last.LM)
 	}
-	for _, f := range []string{"config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "preprocessor_config.json"} {
+	for _, f := range []string{"config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "preprocessor_config.json", "README.md"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("checkpoint file: %v", err)
 		}

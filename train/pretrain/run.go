@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"time"
 
 	"radcap/autograd"
@@ -58,8 +59,8 @@ type Options struct {
 // DefaultOptions returns the settings that made the shipped git-small.
 func DefaultOptions() Options {
 	return Options{
-		Model: "git-small", Steps: 1500, TowerSteps: 300, Batch: 32,
-		LR: 1e-3, LMLR: 5e-4, Warmup: 100, WeightDecay: 0.01, MaxLength: 32, EmbedDim: 64,
+		Model: "git-small", Steps: 1400, TowerSteps: 900, Batch: 32,
+		LR: 1e-3, LMLR: 5e-4, Warmup: 50, WeightDecay: 0.01, MaxLength: 32, EmbedDim: 64,
 		Seed: 1, LogEvery: 25,
 	}
 }
@@ -252,6 +253,10 @@ func Run(o Options) (*Result, error) {
 		return nil, err
 	}
 	res.Duration = time.Since(start)
+	card := modelCard(o, cfg, model.NamedParams(), res)
+	if err := nn.WriteFileAtomic(filepath.Join(o.Out, "README.md"), []byte(card)); err != nil {
+		return nil, fmt.Errorf("pretrain: model card: %w", err)
+	}
 	return res, nil
 }
 
@@ -319,6 +324,3 @@ func (m *meanTerms) mean() Terms {
 	}
 	return t
 }
-
-// namedParams is a helper for tests: the model's parameters.
-func namedParams(m *gitmodel.Model) []nn.NamedParam { return m.NamedParams() }

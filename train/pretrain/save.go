@@ -20,7 +20,13 @@ import (
 // special_tokens_map.json) and preprocessor_config.json (CLIP's processor
 // at the model's image size). Every file is replaced atomically.
 func SaveGIT(m *gitmodel.Model, dir string) error {
-	cfg, err := json.MarshalIndent(m.Config, "", "  ")
+	c := m.Config
+	c.Extra = map[string]json.RawMessage{}
+	for k, v := range m.Config.Extra {
+		c.Extra[k] = v
+	}
+	c.Extra["torch_dtype"] = json.RawMessage(`"float16"`)
+	cfg, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		return fmt.Errorf("save %s: config: %w", dir, err)
 	}
