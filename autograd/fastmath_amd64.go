@@ -10,9 +10,12 @@ import "github.com/klauspost/cpuid/v2"
 // to the order of the float64 sum (and to FMA contraction, should the Go
 // compiler be told to use it).
 
-// haveRowAsm reports whether the AVX2 row kernels can run here (checked
-// once per call; cpuid caches what it read at start-up).
-func haveRowAsm() bool { return cpuid.CPU.Supports(cpuid.AVX2) }
+// rowAsm is whether the CPU has AVX2, read once at start-up and never
+// changed.
+var rowAsm = cpuid.CPU.Supports(cpuid.AVX2)
+
+// haveRowAsm reports whether the AVX2 row kernels can run here.
+func haveRowAsm() bool { return rowAsm }
 
 // expShiftSumAVX2 writes dst[i] = float32(expCore((src[i] − m)·scale)),
 // or 0 where that argument is below −87.5, for i < n (n a multiple of 4)
