@@ -343,3 +343,27 @@ func TestDotPath(t *testing.T) {
 		o.check(t, fmt.Sprintf("%v m=3 n=5000 k=700 threads=2", kern))
 	}
 }
+
+// TestConcurrentCalls runs products from several goroutines at once, as
+// independent layers of a model may, to check that calls share nothing but
+// the buffer pools.
+func TestConcurrentCalls(t *testing.T) {
+	ops := make([]*operands, 6)
+	for i := range ops {
+		rng := rand.New(rand.NewPCG(11, uint64(i)))
+		ops[i] = newOperands(rng, i%2 == 0, i%3 == 0, 150+i, 170, 300, 1, 1, 0.5)
+	}
+	done := make(chan int)
+	for i, o := range ops {
+		go func() {
+			o.run(Config{Threads: 2})
+			done <- i
+		}()
+	}
+	for range ops {
+		<-done
+	}
+	for i, o := range ops {
+		o.check(t, fmt.Sprintf("call %d", i))
+	}
+}
