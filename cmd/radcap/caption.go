@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 
 	"radcap/cuda"
 	"radcap/imageproc"
+	"radcap/models"
 	"radcap/tensor"
 	"radcap/train"
 )
@@ -40,11 +42,7 @@ func openModel(spec string, seed uint64) (train.Model, error) {
 	case "git-base", "blip-base":
 		return train.NewBaseModel(spec, seed)
 	case gitSmall, blipSmall:
-		dir, err := shippedModelDir(spec)
-		if err != nil {
-			return nil, err
-		}
-		return train.LoadModel(dir)
+		return openShipped(spec)
 	}
 	return train.LoadModel(spec)
 }
@@ -147,9 +145,20 @@ func captionFile(m train.Model, proc imageproc.Processor, path string, opts trai
 	return caps[0], nil
 }
 
-// shippedModelDir returns a folder holding the shipped small base name.
-// The shipped weights come from radcap/models, which this build does not
-// have yet.
-func shippedModelDir(name string) (string, error) {
-	return "", fmt.Errorf("%s: the shipped small models are not part of this build yet; use --model DIR (a Hugging Face folder) or git-base / blip-base", name)
+// openShipped loads a shipped small base from the folders embedded in the
+// binary (radcap/models), through a temporary copy on disk.
+func openShipped(name string) (train.Model, error) {
+	if !slices.Contains(models.Names(), name) {
+		return nil, fmt.Errorf("%s is not shipped in this build (shipped: %v); use --model DIR (a Hugging Face folder) or git-base / blip-base", name, models.Names())
+	}
+	dir, cleanup, err := models.ExtractTemp(name)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	m, err := train.LoadModel(dir)
+	if err != nil {
+		return nil, fmt.Errorf("shipped model %s: %w", name, err)
+	}
+	return m, nil
 }
