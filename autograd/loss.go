@@ -110,12 +110,13 @@ func crossEntropy(op string, logits *Var, targets *tensor.Tensor, ignore int64, 
 // (−log p_c = lse − x_c), leaving ignored rows at 0.
 func ceRows[T float](x []T, tg []int64, losses, lse []float64, c int, ignore int64, eps float64) {
 	parallelFor(len(tg), c*8, func(lo, hi int) {
+		scratch := make([]T, c)
 		for r := lo; r < hi; r++ {
 			if tg[r] == ignore {
 				continue
 			}
 			row := x[r*c : (r+1)*c]
-			l := logSumExp(row)
+			l := logSumExp(row, scratch)
 			lse[r] = l
 			loss := (1 - eps) * (l - float64(row[tg[r]]))
 			if eps != 0 {
@@ -140,8 +141,9 @@ func ceBackRows[T float](x, dx []T, tg []int64, lse, s []float64, c int, ignore 
 			}
 			row, d := x[r*c:(r+1)*c], dx[r*c:(r+1)*c]
 			sr, l, u := s[r], lse[r], eps/float64(c)
-			for i, v := range row {
-				d[i] = T(sr * (expT[T](float64(v)-l) - u))
+			expShiftSum(d, row, l, 1) // softmax(x_r), rounded to T
+			for i, p := range d {
+				d[i] = T(sr * (float64(p) - u))
 			}
 			d[tg[r]] -= T(sr * (1 - eps))
 		}

@@ -97,7 +97,7 @@ func logSoftmaxRows[T float](x, y []T, n int) {
 	parallelFor(len(x)/n, n*8, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			xr, yr := x[r*n:(r+1)*n], y[r*n:(r+1)*n]
-			lse := logSumExp(xr)
+			lse := logSumExp(xr, yr) // yr is scratch until overwritten below
 			for i, v := range xr {
 				yr[i] = T(float64(v) - lse)
 			}
@@ -105,20 +105,15 @@ func logSoftmaxRows[T float](x, y []T, n int) {
 	})
 }
 
-// logSumExp returns log Σ exp(x_i), computed stably in float64.
-func logSumExp[T float](x []T) float64 {
-	m := math.Inf(-1)
-	for _, v := range x {
-		m = max(m, float64(v))
-	}
+// logSumExp returns log Σ exp(x_i), computed stably in float64. scratch
+// (x's length) receives the exps, so that the float32 sum runs in the
+// vector kernel (expShiftSum); its contents are left undefined.
+func logSumExp[T float](x, scratch []T) float64 {
+	m := float64(maxRow(x))
 	if math.IsInf(m, 0) {
 		return m
 	}
-	s := 0.0
-	for _, v := range x {
-		s += expT[T](float64(v) - m)
-	}
-	return m + math.Log(s)
+	return m + math.Log(expShiftSum(scratch, x, m, 1))
 }
 
 // logSoftmaxBackRows writes dx = g − exp(y) Σ_j g_j for each row.
