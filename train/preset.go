@@ -16,7 +16,7 @@ func SmallPreset() Config {
 	c.BatchSize = 16
 	c.Accumulation = 1
 	c.EvalBatchSize = 50
-	c.LR = 5e-4
+	c.LR = 2e-3
 	c.WarmupSteps = 20
 	c.WeightDecay = 0.01
 	c.BestMetric = "finding_f1"

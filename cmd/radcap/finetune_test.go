@@ -2,8 +2,10 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -157,7 +159,7 @@ func TestHelpListsEveryFlag(t *testing.T) {
 	// The preset for the shipped small models is listed and applied to
 	// flags not given; explicit flags win; other models keep the reference.
 	_, stdout, _ := runCLI("finetune", "--help")
-	if !strings.Contains(stdout, "--lr") || !strings.Contains(stdout, "0.0005") {
+	if lr := fmt.Sprint(train.SmallPreset().LR); !regexp.MustCompile(`--lr +` + regexp.QuoteMeta(lr) + "\n").MatchString(stdout) {
 		t.Errorf("finetune --help lacks the preset:\n%s", stdout)
 	}
 	c, err := parseFinetune(nil)
