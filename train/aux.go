@@ -34,7 +34,8 @@ func (b *BLIP) LossAndImage(bt *data.Batch) (*autograd.Var, *autograd.Var, error
 
 // FindingHead is an optional auxiliary objective for data sets whose
 // image-level findings are known (the synthetic set's data.Batch.Targets):
-// a linear layer on the mean of the image tokens predicts the multi-hot
+// a linear layer on the mean of the image tokens, standardised over the
+// batch, predicts the multi-hot
 // finding vector, scored by a per-class binary cross entropy and added to
 // the caption loss with a weight. It gives the vision tower a direct
 // signal about what is in the image, which a caption loss alone conveys
@@ -71,7 +72,14 @@ func (h *FindingHead) Loss(image *autograd.Var, targets *tensor.Tensor) (*autogr
 			b, k, image.Value.Dim(0), h.Linear.Weight.Value.Dim(0))
 	}
 	pooled := autograd.Mean(image, []int{1}, false) // [B, D]
-	logits := autograd.Reshape(h.Linear.Forward(pooled), b*k, 1)
+	// Standardise every feature over the batch (batch normalisation
+	// without running statistics: the head is used in training only). The
+	// image tokens share a large common component and differ little from
+	// image to image, which a plain linear head learns from far too slowly.
+	centred := autograd.Sub(pooled, autograd.Mean(pooled, []int{0}, true))
+	variance := autograd.Mean(autograd.Square(centred), []int{0}, true)
+	z := autograd.Div(centred, autograd.Sqrt(autograd.AddScalar(variance, 1e-5)))
+	logits := autograd.Reshape(h.Linear.Forward(z), b*k, 1)
 	zeros := autograd.Const(tensor.Zeros(logits.DType(), b*k, 1))
 	pair := autograd.Concat(1, zeros, logits) // [B*K, 2]: class 1 is "present"
 	t := targets.Contiguous().F32()

@@ -361,8 +361,8 @@ func TestRunSmokeBLIP(t *testing.T) {
 }
 
 // TestAuxFindingHead: the auxiliary loss is the mean binary cross entropy
-// of sigmoid(logits) against the targets, times the weight, and it needs
-// targets.
+// of sigmoid(logits) of the batch-standardised pooled tokens against the
+// targets, times the weight, and it needs targets.
 func TestAuxFindingHead(t *testing.T) {
 	h := newFindingHead(3, 2, 0.5, 1)
 	img := autograd.Const(tensor.FromF32([]float32{1, 2, 3, 3, 2, 1, 0, 1, 0, 1, 0, 1}, 2, 2, 3))
@@ -372,7 +372,10 @@ func TestAuxFindingHead(t *testing.T) {
 		t.Fatal(err)
 	}
 	w, bias := h.Linear.Weight.Value.Float64s(), h.Linear.Bias.Value.Float64s()
-	pooled := [][]float64{{2, 2, 2}, {0.5, 0.5, 0.5}}
+	// Image means (2,2,2) and (0.5,0.5,0.5), standardised over the batch of
+	// two: +1 and -1 in every feature (up to the 1e-5 in the variance).
+	s := 0.75 / math.Sqrt(0.75*0.75+1e-5)
+	pooled := [][]float64{{s, s, s}, {-s, -s, -s}}
 	want := 0.0
 	for i, p := range pooled {
 		for k := range 2 {
