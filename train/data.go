@@ -15,7 +15,22 @@ import (
 type SynthOptions struct {
 	Seed                    uint64
 	Size                    int // image width and height (0: synth's default)
-	Train, Validation, Test int // split sizes (0: synth's defaults)
+	Train, Validation, Test int // split sizes (each 0: synth's default for it)
+}
+
+// synthConfig fills the split sizes left 0 with synth's defaults.
+func (so SynthOptions) synthConfig() synth.Config {
+	c := synth.Config{Seed: so.Seed, Size: so.Size, Train: so.Train, Validation: so.Validation, Test: so.Test}
+	if c.Train == 0 {
+		c.Train = synth.DefaultTrain
+	}
+	if c.Validation == 0 {
+		c.Validation = synth.DefaultValidation
+	}
+	if c.Test == 0 {
+		c.Test = synth.DefaultTest
+	}
+	return c
 }
 
 // OpenData opens the three splits of spec: "synthetic" (the built-in
@@ -28,7 +43,7 @@ type SynthOptions struct {
 //     captions.jsonl) beside the images (data.LoadFolder).
 func OpenData(spec string, so SynthOptions) (Splits, error) {
 	if spec == "synthetic" {
-		g, err := synth.NewCXR(synth.Config{Seed: so.Seed, Size: so.Size, Train: so.Train, Validation: so.Validation, Test: so.Test})
+		g, err := synth.NewCXR(so.synthConfig())
 		if err != nil {
 			return Splits{}, err
 		}
@@ -92,7 +107,7 @@ func OpenDataSplit(spec, split string, so SynthOptions) (data.Dataset, error) {
 	if spec != "synthetic" {
 		return OpenSplit(spec, split)
 	}
-	g, err := synth.NewCXR(synth.Config{Seed: so.Seed, Size: so.Size, Train: so.Train, Validation: so.Validation, Test: so.Test})
+	g, err := synth.NewCXR(so.synthConfig())
 	if err != nil {
 		return nil, err
 	}
