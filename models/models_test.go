@@ -145,3 +145,48 @@ func containsAny(s string, words []string) bool {
 	}
 	return false
 }
+
+// TestGitSmallSeesBrightness checks that git-small's captions of fresh
+// shapes images depend on the image: the brightness it states for the
+// first shape must be right for at least 48 of 64 images (chance is 32;
+// the shipped model gets 60, see its README).
+func TestGitSmallSeesBrightness(t *testing.T) {
+	m, err := LoadGIT(GitSmall)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := m.Config.Vision.ImageSize
+	shapes, err := synth.NewShapes(synth.ShapesConfig{Seed: 99, Size: size})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := data.NewLoader(shapes, data.LoaderOptions{BatchSize: 64, Processor: data.CLIPProcessor(size)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := l.Batch(0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := m.GenerationOptions()
+	opts.MaxLength = 40
+	res, err := m.Generate(b.PixelValues, nil, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := tokenizer.BertBaseUncased()
+	w := res.Sequences.Dim(1)
+	ids := res.Sequences.I64()
+	right := 0
+	for i := range 64 {
+		got, _ := synth.ParseShapes(tok.Decode(ids[i*w:(i+1)*w], true))
+		want, _ := synth.ParseShapes(b.Captions[i])
+		if len(got) > 0 && len(want) > 0 && got[0].Bright == want[0].Bright {
+			right++
+		}
+	}
+	t.Logf("brightness of the first shape right in %d of 64 captions", right)
+	if right < 48 {
+		t.Errorf("brightness right in %d of 64 captions, want at least 48 (chance 32)", right)
+	}
+}

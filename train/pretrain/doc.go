@@ -14,12 +14,17 @@
 //   - ITM, image-text matching: a text encoder layer with cross-attention to
 //     the image tokens says whether a caption belongs to an image, on the
 //     matched pairs and on hard negatives drawn from the ITC similarities;
+//   - attributes, a direct image-level loss the shapes set makes possible:
+//     binary cross entropy on each position's shape, size and brightness,
+//     read from the mean of the image tokens of that region, and again from
+//     the decoder's first text position (so the decoder learns to read the
+//     image into the text);
 //   - LM, the captioning loss of the model itself.
 //
 // For GIT the text encoder of ITC/ITM is a small BERT used only during
 // pretraining (it shares GIT's word embeddings and is discarded with the
-// projection heads); only GitForCausalLM's parameters are saved. ITC and
-// ITM give the vision tower a direct image-level signal: a caption loss
+// projection heads); only GitForCausalLM's parameters are saved. ITC, ITM
+// and the attribute losses give the vision tower a direct image-level signal: a caption loss
 // alone does not teach a fresh vision tower to see within minutes. The run
 // can begin with a tower stage (ITC + ITM only) before the LM loss joins.
 //

@@ -41,13 +41,13 @@ type gitTrainer struct {
 
 // losses are one step's loss terms (nil when not computed).
 type losses struct {
-	itc, itm, attr, lm *autograd.Var
+	itc, itm, attr, dattr, lm *autograd.Var
 }
 
 // total is the sum of the computed terms.
 func (l losses) total() *autograd.Var {
 	var t *autograd.Var
-	for _, v := range []*autograd.Var{l.itc, l.itm, l.attr, l.lm} {
+	for _, v := range []*autograd.Var{l.itc, l.itm, l.attr, l.dattr, l.lm} {
 		if v == nil {
 			continue
 		}
@@ -60,22 +60,25 @@ func (l losses) total() *autograd.Var {
 	return t
 }
 
-// step computes the losses of batch b: ITC and ITM always, LM when lm is
-// set.
+// step computes the losses of batch b: ITC, ITM and (when the batch has
+// targets) the attribute losses always, LM when lm is set. GIT's decoder
+// runs in both stages: its first text position feeds the decoder
+// attribute loss.
 func (g *gitTrainer) step(b *data.Batch, lm bool) (losses, error) {
 	var out losses
-	var image *autograd.Var
+	in := gitmodel.Inputs{Pixels: b.PixelValues, InputIDs: b.InputIDs, AttentionMask: b.AttentionMask, Labels: b.Labels}
+	var o *gitmodel.Outputs
+	var err error
 	if lm {
-		labels := b.Labels
-		loss, o, err := g.model.Loss(gitmodel.Inputs{Pixels: b.PixelValues, InputIDs: b.InputIDs, AttentionMask: b.AttentionMask, Labels: labels})
-		if err != nil {
-			return out, fmt.Errorf("pretrain: LM loss: %w", err)
-		}
-		out.lm, image = loss, o.ImageTokens
+		out.lm, o, err = g.model.Loss(in)
 	} else {
-		m := g.model
-		image = m.ProjectionNorm.Forward(m.Projection.Forward(m.Vision.Forward(autograd.Const(b.PixelValues))))
+		in.Labels = nil
+		o, err = g.model.Forward(in)
 	}
+	if err != nil {
+		return out, fmt.Errorf("pretrain: GIT forward: %w", err)
+	}
+	image := o.ImageTokens
 	itc, err := g.heads.itc(image, b.InputIDs, b.AttentionMask)
 	if err != nil {
 		return out, err
@@ -83,6 +86,13 @@ func (g *gitTrainer) step(b *data.Batch, lm bool) (losses, error) {
 	out.itc = itc.loss
 	if g.attrs && b.Targets != nil {
 		if out.attr, err = g.heads.attrLoss(image, b.Targets); err != nil {
+			return out, err
+		}
+		// The decoder's first text position ([CLS], the BOS GIT starts
+		// from) sees every image token: it must report the attributes
+		// too, so the decoder learns to read the image into the text.
+		first := autograd.Select(o.Hidden, 1, g.model.Config.NumImageTokens())
+		if out.dattr, err = g.heads.decoderAttrLoss(first, b.Targets); err != nil {
 			return out, err
 		}
 	}

@@ -27,6 +27,7 @@ type gitHeads struct {
 	itm       *nn.Linear     // fused [CLS] -> (no match, match)
 	attrs     *nn.Linear     // a region's mean image token -> its attribute logits
 	attrBias  *autograd.Var  // per attribute and region
+	decAttrs  *nn.Linear     // the decoder's first text position -> all attribute logits
 	regions   *tensor.Tensor // [I, R] pooling weights of the image tokens per region
 	temp      *autograd.Var
 }
@@ -60,6 +61,7 @@ func newGITHeads(m *gitmodel.Model, embedDim int, regions [][4]float64, perRegio
 		itm:       nn.NewLinear(init, c.HiddenSize, 2, true, std),
 		attrs:     nn.NewLinear(init, c.HiddenSize, perRegion, false, std),
 		attrBias:  init.Zeros(len(regions) * perRegion),
+		decAttrs:  nn.NewLinear(init, c.HiddenSize, len(regions)*perRegion, true, std),
 		regions:   regionPooling(c.Vision.ImageSize/c.Vision.PatchSize, regions),
 		temp:      autograd.Param(tensor.Full(tensor.F32, blip.DefaultTemp)),
 	}
@@ -77,6 +79,7 @@ func (h *gitHeads) NamedParams() []nn.NamedParam {
 	ps = append(ps, h.itm.NamedParams("itm_head")...)
 	ps = append(ps, h.attrs.NamedParams("attribute_head")...)
 	ps = append(ps, nn.NamedParam{Name: "attribute_head.bias", Var: h.attrBias})
+	ps = append(ps, h.decAttrs.NamedParams("decoder_attribute_head")...)
 	return append(ps, nn.NamedParam{Name: "temp", Var: h.temp})
 }
 
@@ -167,7 +170,18 @@ func (h *gitHeads) attrLoss(image *autograd.Var, targets *tensor.Tensor) (*autog
 	if image.Shape()[1] != h.regions.Dim(0) {
 		return nil, fmt.Errorf("pretrain: %d image tokens, want %d", image.Shape()[1], h.regions.Dim(0))
 	}
-	z := h.attrLogits(image)
+	return bceLogits(h.attrLogits(image), targets)
+}
+
+// decoderAttrLoss is the attribute loss read from the decoder's first
+// text position first [B, D].
+func (h *gitHeads) decoderAttrLoss(first *autograd.Var, targets *tensor.Tensor) (*autograd.Var, error) {
+	return bceLogits(h.decAttrs.Forward(first), targets)
+}
+
+// bceLogits is the mean binary cross entropy of logits z on multi-hot
+// targets y of the same shape: mean(log(1 + exp(z)) - y z).
+func bceLogits(z *autograd.Var, targets *tensor.Tensor) (*autograd.Var, error) {
 	if !slices.Equal(z.Shape(), targets.Shape()) {
 		return nil, fmt.Errorf("pretrain: attribute targets %v, want %v", targets.Shape(), z.Shape())
 	}
@@ -304,15 +318,15 @@ func drawNegative(logit []float64, self int, same func(i, j int) bool, rng *rand
 // the image (its features become constant). Starting at the base rates
 // leaves only the image-specific part of the error.
 func (h *gitHeads) initBiases(targets [][]float32) {
-	bias := h.attrBias.Value
-	k := bias.Numel()
-	for j := range k {
-		p := 0.0
-		for _, t := range targets {
-			p += float64(t[j])
+	for _, bias := range []*tensor.Tensor{h.attrBias.Value, h.decAttrs.Bias.Value} {
+		for j := range bias.Numel() {
+			p := 0.0
+			for _, t := range targets {
+				p += float64(t[j])
+			}
+			p = (p + 0.5) / (float64(len(targets)) + 1) // smoothed rate in (0, 1)
+			bias.SetAt(math.Log(p/(1-p)), j)
 		}
-		p = (p + 0.5) / (float64(len(targets)) + 1) // smoothed rate in (0, 1)
-		bias.SetAt(math.Log(p/(1-p)), j)
 	}
 	h.itm.Bias.Value.SetAt(0, 0)
 	h.itm.Bias.Value.SetAt(-math.Ln2, 1)

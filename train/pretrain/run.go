@@ -86,7 +86,7 @@ type Result struct {
 
 // Terms are mean loss terms (NaN when not computed).
 type Terms struct {
-	ITC, ITM, Attr, LM float64
+	ITC, ITM, Attr, DecoderAttr, LM float64
 }
 
 // fill puts DefaultOptions' values into o's zero fields.
@@ -238,8 +238,8 @@ func Run(o Options) (*Result, error) {
 			res.Last = acc.mean()
 			if o.Log != nil {
 				t := acc.mean()
-				fmt.Fprintf(o.Log, "step %d/%d  itc %.4f  itm %.4f  attr %.4f  lm %.4f  lr %.2e  grad %.3f  %s\n",
-					step+1, o.Steps, t.ITC, t.ITM, t.Attr, t.LM, info.LR, info.GradNorm, time.Since(start).Round(time.Second))
+				fmt.Fprintf(o.Log, "step %d/%d  itc %.4f  itm %.4f  attr %.4f  dec-attr %.4f  lm %.4f  lr %.2e  grad %.3f  %s\n",
+					step+1, o.Steps, t.ITC, t.ITM, t.Attr, t.DecoderAttr, t.LM, info.LR, info.GradNorm, time.Since(start).Round(time.Second))
 			}
 			acc = meanTerms{}
 		}
@@ -285,8 +285,8 @@ func stagedSchedule(o Options) (optim.Schedule, error) {
 
 // meanTerms accumulates loss terms for a mean.
 type meanTerms struct {
-	itc, itm, attr, lm  float64
-	n, nITM, nAttr, nLM int
+	itc, itm, attr, dattr, lm float64
+	n, nITM, nAttr, nLM       int
 }
 
 func (m *meanTerms) add(l losses) {
@@ -300,6 +300,7 @@ func (m *meanTerms) add(l losses) {
 	}
 	if l.attr != nil {
 		m.attr += l.attr.Item()
+		m.dattr += l.dattr.Item()
 		m.nAttr++
 	}
 	if l.lm != nil {
@@ -309,9 +310,10 @@ func (m *meanTerms) add(l losses) {
 }
 
 func (m *meanTerms) mean() Terms {
-	t := Terms{ITC: math.NaN(), ITM: math.NaN(), Attr: math.NaN(), LM: math.NaN()}
+	t := Terms{ITC: math.NaN(), ITM: math.NaN(), Attr: math.NaN(), DecoderAttr: math.NaN(), LM: math.NaN()}
 	if m.nAttr > 0 {
 		t.Attr = m.attr / float64(m.nAttr)
+		t.DecoderAttr = m.dattr / float64(m.nAttr)
 	}
 	if m.n > 0 {
 		t.ITC = m.itc / float64(m.n)
