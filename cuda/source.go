@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"radcap/internal/atomicfile"
 )
 
 //go:embed kernels/*.cu kernels/common.cuh
@@ -85,29 +87,15 @@ func loadOrCompile(dir, src, compilerID string, arch int, compile compileFunc) (
 	return cubin, false, nil
 }
 
-// writeAtomic writes b to path through a temporary file in the same
-// directory and a rename, so that readers never see a partial file.
+// writeAtomic writes b to path, creating its folder, so that readers never
+// see a partial file (see atomicfile).
 func writeAtomic(path string, b []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("cuda: create cache folder %s: %w", dir, err)
 	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("cuda: write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, werr := f.Write(b)
-	cerr := f.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("cuda: write %s: %w", path, werr)
+	if err := atomicfile.WriteFile(path, b); err != nil {
+		return fmt.Errorf("cuda: %w", err)
 	}
 	return nil
 }

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"unicode/utf8"
+
+	"radcap/internal/atomicfile"
 )
 
 // Tensor is one tensor to write: its name, dtype, shape and raw data
@@ -63,47 +63,20 @@ func Write(path string, tensors []Tensor, metadata map[string]string) error {
 	return commit(tmp, path)
 }
 
-// writeTemp writes a temporary file beside path with fill and syncs it; it
-// returns the temporary file's name, or removes it on failure.
-func writeTemp(path string, fill func(io.Writer) error) (tmp string, err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+// writeTemp writes a synced temporary file beside path with fill and
+// returns its name (see atomicfile.Temp).
+func writeTemp(path string, fill func(io.Writer) error) (string, error) {
+	tmp, err := atomicfile.Temp(path, fill)
 	if err != nil {
-		return "", fmt.Errorf("safetensors: write %s: %w", path, err)
+		return "", fmt.Errorf("safetensors: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err := fill(f); err != nil {
-		return "", fmt.Errorf("safetensors: write %s: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return "", fmt.Errorf("safetensors: write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return "", fmt.Errorf("safetensors: write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return "", fmt.Errorf("safetensors: write %s: %w", path, err)
-	}
-	return f.Name(), nil
+	return tmp, nil
 }
 
-// commit renames tmp over path and syncs the folder so the rename is durable.
+// commit renames tmp over path (see atomicfile.Commit).
 func commit(tmp, path string) error {
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("safetensors: write %s: %w", path, err)
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync() // best effort: not every platform can sync a folder
-		d.Close()
+	if err := atomicfile.Commit(tmp, path); err != nil {
+		return fmt.Errorf("safetensors: %w", err)
 	}
 	return nil
 }
