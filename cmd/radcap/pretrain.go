@@ -17,10 +17,12 @@ Pretrains a small base model from random weights on radcap's built-in
 synthetic shapes set (circles, squares, triangles and blobs with position,
 size and brightness, generated fresh at every step) with BLIP's losses:
 image-text contrastive (ITC), image-text matching with hard negatives (ITM)
-and the captioning loss (LM), after a first stage of ITC and ITM alone that
-teaches the vision tower to see. It writes a Hugging Face model folder
-(config.json, model.safetensors in float16, tokenizer and image processor
-files) that transformers loads.
+and the captioning loss (LM), plus direct image-level attribute losses
+(each position's shape, size and brightness, read from the image tokens of
+that region and from the decoder's first text position). A first stage
+without the LM loss teaches the vision tower to see. It writes a Hugging
+Face model folder (config.json, model.safetensors in float16, tokenizer and
+image processor files, a README.md model card) that transformers loads.
 
 The shipped models/git-small was made with the defaults:
 
