@@ -59,6 +59,14 @@ type Config struct {
 	// AuxFindings, when > 0, adds the auxiliary finding objective
 	// (FindingHead) with this weight; it needs data with known findings.
 	AuxFindings float64 `json:"aux_findings_weight"`
+	// AuxPool names the features the auxiliary head reads: PoolMean
+	// ("mean", also when empty), PoolFlat ("flat"), PoolFirst ("first"),
+	// or several joined by "+" ("flat+first").
+	AuxPool string `json:"aux_findings_pool"`
+	// AuxOnlySteps, with AuxFindings > 0, trains the first AuxOnlySteps
+	// optimizer steps on the auxiliary loss alone (no caption loss), so
+	// that the model learns to see before it learns to write.
+	AuxOnlySteps int `json:"aux_only_steps"`
 	// Workers prepare batches (0: 2).
 	Workers int `json:"workers"`
 	// Samples is the number of test images shown in report.html.
@@ -75,7 +83,7 @@ func Reference() Config {
 		LR: 5e-5, WeightDecay: 1e-8, MaxGradNorm: 1.0, Seed: 42, MaxLength: 64,
 		Precision: "fp32", Device: "cpu",
 		Generate:   GenerateOptions{Beams: 1, MaxNewTokens: 32},
-		BestMetric: "loss", LogEvery: 10, SaveTotalLimit: 2, Samples: 6,
+		BestMetric: "loss", LogEvery: 10, SaveTotalLimit: 2, Samples: 6, AuxPool: PoolMean,
 	}
 }
 
@@ -97,6 +105,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("train: learning rate %v, want finite >= 0", c.LR)
 	case !(c.WeightDecay >= 0) || math.IsInf(c.WeightDecay, 0):
 		return fmt.Errorf("train: weight decay %v, want finite >= 0", c.WeightDecay)
+	case c.AuxOnlySteps < 0:
+		return fmt.Errorf("train: auxiliary-only steps %d, want >= 0", c.AuxOnlySteps)
 	case c.WarmupSteps < 0 || c.MaxSteps < 0 || c.EvalLimit < 0 || c.SaveSteps < 0 || c.LogEvery < 0 || c.Samples < 0:
 		return errors.New("train: negative warm-up, max steps, eval limit, save steps, log interval or sample count")
 	case !(c.MaxGradNorm >= 0) || math.IsInf(c.MaxGradNorm, 0):
@@ -112,6 +122,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := (&EvalResult{}).Metric(c.BestMetric); err != nil {
 		return fmt.Errorf("train: best metric: %w", err)
+	}
+	if _, err := parsePools(c.AuxPool); err != nil {
+		return fmt.Errorf("train: %w", err)
 	}
 	if c.BestMetric == "meteor" && c.SkipMETEOR {
 		return errors.New("train: best metric meteor needs METEOR in the validation (drop --skip-meteor-validation)")

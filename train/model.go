@@ -133,14 +133,30 @@ func (g *GIT) Loss(b *data.Batch) (*autograd.Var, error) {
 	return loss, err
 }
 
-func (g *GIT) lossAndImage(b *data.Batch) (*autograd.Var, *autograd.Var, error) {
+func (g *GIT) lossAndImage(b *data.Batch) (*autograd.Var, ImageFeatures, error) {
 	loss, out, err := g.M.Loss(gitmodel.Inputs{
 		Pixels: b.PixelValues, InputIDs: b.InputIDs, AttentionMask: b.AttentionMask, Labels: b.Labels,
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, ImageFeatures{}, err
 	}
-	return loss, out.ImageTokens, nil
+	return loss, g.features(out), nil
+}
+
+// features picks the image tokens and the decoder output at the first
+// caption position ([CLS], after the image tokens) from a forward pass.
+func (g *GIT) features(out *gitmodel.Outputs) ImageFeatures {
+	first := autograd.Select(out.Hidden, 1, g.M.Config.NumImageTokens())
+	return ImageFeatures{Tokens: out.ImageTokens, First: first}
+}
+
+// Image runs GIT without its LM head and returns the image features.
+func (g *GIT) Image(b *data.Batch) (ImageFeatures, error) {
+	out, err := g.M.Forward(gitmodel.Inputs{Pixels: b.PixelValues, InputIDs: b.InputIDs, AttentionMask: b.AttentionMask})
+	if err != nil {
+		return ImageFeatures{}, err
+	}
+	return g.features(out), nil
 }
 
 // ImageWidth is the width of GIT's projected image tokens.
@@ -216,14 +232,24 @@ func (b *BLIP) Loss(bt *data.Batch) (*autograd.Var, error) {
 	return loss, err
 }
 
-func (b *BLIP) lossAndImage(bt *data.Batch) (*autograd.Var, *autograd.Var, error) {
+func (b *BLIP) lossAndImage(bt *data.Batch) (*autograd.Var, ImageFeatures, error) {
 	out, err := b.M.Forward(blip.CaptionInputs{
 		Pixels: bt.PixelValues, InputIDs: b.M.WithDEC(bt.InputIDs), AttentionMask: bt.AttentionMask, Labels: bt.Labels,
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, ImageFeatures{}, err
 	}
-	return out.Loss, out.VisionHidden, nil
+	// The first caption position is [DEC].
+	return out.Loss, ImageFeatures{Tokens: out.VisionHidden, First: autograd.Select(out.Hidden, 1, 0)}, nil
+}
+
+// Image runs BLIP without labels and returns the image features.
+func (b *BLIP) Image(bt *data.Batch) (ImageFeatures, error) {
+	out, err := b.M.Forward(blip.CaptionInputs{Pixels: bt.PixelValues, InputIDs: b.M.WithDEC(bt.InputIDs), AttentionMask: bt.AttentionMask})
+	if err != nil {
+		return ImageFeatures{}, err
+	}
+	return ImageFeatures{Tokens: out.VisionHidden, First: autograd.Select(out.Hidden, 1, 0)}, nil
 }
 
 // ImageWidth is the width of BLIP's vision tower output.

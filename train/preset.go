@@ -23,6 +23,8 @@ func SmallPreset() Config {
 	c.SkipMETEOR = true
 	c.LogEvery = 10
 	c.Generate.MaxNewTokens = 32
+	c.AuxFindings = 1
+	c.AuxPool = PoolFlat
 	return c
 }
 

@@ -444,7 +444,17 @@ func (r *runner) setupAux() error {
 	if len(ex.Targets) == 0 {
 		return errors.New("train: the auxiliary finding objective needs data with known findings (the synthetic set); set its weight to 0")
 	}
-	r.aux = newFindingHead(il.ImageWidth(), len(ex.Targets), r.cfg.AuxFindings, r.cfg.Seed+7)
+	r.aux, err = newFindingHead(il.ImageTokens(), il.ImageWidth(), il.TextWidth(), len(ex.Targets), r.cfg.AuxFindings, r.cfg.AuxPool, r.cfg.Seed+7)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	targets, err := trainTargets(r.splits.Train, r.cfg.Workers)
+	if err != nil {
+		return fmt.Errorf("train: class priors: %w", err)
+	}
+	if err := r.aux.SetPriors(targets); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
 	return nil
 }
 
@@ -455,7 +465,19 @@ func (r *runner) loss(b *data.Batch) (*autograd.Var, float64, error) {
 		loss, err := r.m.Loss(b)
 		return loss, 0, err
 	}
-	loss, img, err := r.m.(ImageLosser).LossAndImage(b)
+	il := r.m.(ImageLosser)
+	if r.st.Step < int64(r.cfg.AuxOnlySteps) {
+		img, err := il.Image(b)
+		if err != nil {
+			return nil, 0, err
+		}
+		aux, err := r.aux.Loss(img, b.Targets)
+		if err != nil {
+			return nil, 0, err
+		}
+		return aux, aux.Item(), nil
+	}
+	loss, img, err := il.LossAndImage(b)
 	if err != nil {
 		return nil, 0, err
 	}

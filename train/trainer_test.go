@@ -364,14 +364,17 @@ func TestRunSmokeBLIP(t *testing.T) {
 // of sigmoid(logits) of the batch-standardised pooled tokens against the
 // targets, times the weight, and it needs targets.
 func TestAuxFindingHead(t *testing.T) {
-	h := newFindingHead(3, 2, 0.5, 1)
-	img := autograd.Const(tensor.FromF32([]float32{1, 2, 3, 3, 2, 1, 0, 1, 0, 1, 0, 1}, 2, 2, 3))
-	targets := tensor.FromF32([]float32{1, 0, 0, 1}, 2, 2)
-	loss, err := h.Loss(img, targets)
+	h, err := newFindingHead(2, 3, 4, 2, 0.5, PoolMean, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, bias := h.Linear.Weight.Value.Float64s(), h.Linear.Bias.Value.Float64s()
+	img := autograd.Const(tensor.FromF32([]float32{1, 2, 3, 3, 2, 1, 0, 1, 0, 1, 0, 1}, 2, 2, 3))
+	targets := tensor.FromF32([]float32{1, 0, 0, 1}, 2, 2)
+	loss, err := h.Loss(ImageFeatures{Tokens: img}, targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, bias := h.Linears[0].Weight.Value.Float64s(), h.Linears[0].Bias.Value.Float64s()
 	// Image means (2,2,2) and (0.5,0.5,0.5), standardised over the batch of
 	// two: +1 and -1 in every feature (up to the 1e-5 in the variance).
 	s := 0.75 / math.Sqrt(0.75*0.75+1e-5)
@@ -392,7 +395,7 @@ func TestAuxFindingHead(t *testing.T) {
 	if got := loss.Item(); math.Abs(got-want) > 1e-6 {
 		t.Errorf("aux loss %v, want %v", got, want)
 	}
-	if _, err := h.Loss(img, nil); err == nil {
+	if _, err := h.Loss(ImageFeatures{Tokens: img}, nil); err == nil {
 		t.Error("no targets accepted")
 	}
 	// On data without targets the run refuses the objective up front.
