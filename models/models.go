@@ -20,6 +20,7 @@ import (
 	"slices"
 
 	"radcap/gitmodel"
+	"radcap/internal/atomicfile"
 )
 
 // shipped is the embedded model folders, one per model name.
@@ -84,7 +85,10 @@ func Extract(name, dir string) error {
 		if err != nil {
 			return fmt.Errorf("models: extract %s: %w", name, err)
 		}
-		return writeAtomic(target, body)
+		if err := atomicfile.WriteFile(target, body); err != nil {
+			return fmt.Errorf("models: extract %s: %w", name, err)
+		}
+		return nil
 	})
 }
 
@@ -116,27 +120,4 @@ func LoadGIT(name string) (*gitmodel.Model, error) {
 		return nil, fmt.Errorf("models: load %s: %w", name, err)
 	}
 	return m, nil
-}
-
-// writeAtomic writes body to path through a temporary file in the same
-// folder and a rename.
-func writeAtomic(path string, body []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-")
-	if err != nil {
-		return fmt.Errorf("models: write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, werr := f.Write(body)
-	cerr := f.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("models: write %s: %w", path, werr)
-	}
-	return nil
 }

@@ -50,10 +50,16 @@ func TestExtractFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, e := range entries {
-			if strings.HasPrefix(e.Name(), ".tmp-") {
-				t.Errorf("%s: temporary file %s left behind", name, e.Name())
+		want, err := shipped.ReadDir(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != len(want) {
+			var got []string
+			for _, e := range entries {
+				got = append(got, e.Name())
 			}
+			t.Errorf("%s: extracted %v, want exactly the %d embedded files (no temporary files left)", name, got, len(want))
 		}
 	}
 }
