@@ -84,8 +84,17 @@ const (
 	// token at its position, so left and right are told apart from the
 	// first step, as a linear model of the pixels does.
 	PoolFlat = "flat"
+	// PoolAvg averages the image tokens and centres the average over the
+	// batch (its common part would only offset the logits) without
+	// scaling it, and reads it through a layer whose weights start large
+	// (1/sqrt(D)): to move the logits, the tower must move the average
+	// token itself, strongly and in the same way for every image with a
+	// finding. The average token is
+	// what a decoder's attention reads before it has learned where to
+	// look, so this is the feature a fresh decoder sees.
+	PoolAvg = "avg"
 	// PoolFirst reads the decoder's output at the first caption position
-	// (ImageFeatures.First), standardised over the batch: it trains the decoder's path from the image
+	// (ImageFeatures.First): it trains the decoder's path from the image
 	// tokens to the text, which a captioning model must use and a
 	// caption loss teaches slowly when the captions' wording is easier to
 	// learn than their findings.
@@ -94,8 +103,8 @@ const (
 
 // FindingHead is an optional auxiliary objective for data sets whose
 // image-level findings are known (the synthetic set's data.Batch.Targets):
-// linear layers on image features (Pool: PoolMean, PoolFlat, PoolFirst or
-// several joined by "+") predict the multi-hot finding vector, scored by
+// linear layers on image features (Pools: PoolMean, PoolAvg, PoolFlat,
+// PoolFirst, as Config.AuxPool names them joined by "+") predict the multi-hot finding vector, scored by
 // a per-class binary cross entropy (summed over the layers) and added to
 // the caption loss with a weight. It gives the model a direct signal about
 // what is in the image, which a caption loss alone conveys slowly. It is
@@ -124,9 +133,9 @@ func parsePools(pool string) ([]string, error) {
 	parts := strings.Split(pool, "+")
 	for i, p := range parts {
 		switch p {
-		case PoolMean, PoolFlat, PoolFirst:
+		case PoolMean, PoolFlat, PoolFirst, PoolAvg:
 		default:
-			return nil, fmt.Errorf("auxiliary finding head: unknown pooling %q in %q (want %s, %s, %s or several joined by +)", p, pool, PoolMean, PoolFlat, PoolFirst)
+			return nil, fmt.Errorf("auxiliary finding head: unknown pooling %q in %q (want %s, %s, %s, %s or several joined by +)", p, pool, PoolMean, PoolAvg, PoolFlat, PoolFirst)
 		}
 		if slices.Contains(parts[:i], p) {
 			return nil, fmt.Errorf("auxiliary finding head: pooling %q named twice in %q", p, pool)
@@ -151,6 +160,8 @@ func newFindingHead(tokens, width, text, k int, weight float64, pool string, see
 		case PoolFlat:
 			// The same logit scale as a mean-pooled head's at the start.
 			in, std = tokens*width, 0.02/math.Sqrt(float64(tokens))
+		case PoolAvg:
+			std = 1 / math.Sqrt(float64(width))
 		case PoolFirst:
 			in = text
 		}
@@ -205,20 +216,31 @@ func (h *FindingHead) NamedParams() []nn.NamedParam {
 	return ps
 }
 
-// features returns what pool reads from f, [B, in].
+// features returns what pool reads from f, [B, in]. Every pool centres
+// its features over the batch: their common part, the same for every
+// image, would only offset the logits from the priors, and the quickest
+// way to undo an offset that every image shares is to make the features
+// the same for every image (the collapse SetPriors is about).
 func features(pool string, f ImageFeatures) (*autograd.Var, error) {
 	image := f.Tokens
 	b := image.Value.Dim(0)
 	switch pool {
 	case PoolFlat:
-		return autograd.Reshape(image, b, image.Value.Dim(1)*image.Value.Dim(2)), nil
+		return centre(autograd.Reshape(image, b, image.Value.Dim(1)*image.Value.Dim(2))), nil
 	case PoolFirst:
 		if f.First == nil {
 			return nil, fmt.Errorf("auxiliary finding head: the model gives no decoder output for pooling %q", pool)
 		}
-		return standardise(f.First), nil
+		return centre(f.First), nil
+	case PoolAvg:
+		return centre(autograd.Mean(image, []int{1}, false)), nil
 	}
 	return standardise(autograd.Mean(image, []int{1}, false)), nil
+}
+
+// centre subtracts the batch mean from every feature of x [B, F].
+func centre(x *autograd.Var) *autograd.Var {
+	return autograd.Sub(x, autograd.Mean(x, []int{0}, true))
 }
 
 // standardise scales every feature of x [B, F] to mean 0 and variance 1
@@ -228,7 +250,7 @@ func features(pool string, f ImageFeatures) (*autograd.Var, error) {
 // image to image; a plain linear head learns from those differences far
 // too slowly.
 func standardise(x *autograd.Var) *autograd.Var {
-	centred := autograd.Sub(x, autograd.Mean(x, []int{0}, true))
+	centred := centre(x)
 	variance := autograd.Mean(autograd.Square(centred), []int{0}, true)
 	return autograd.Div(centred, autograd.Sqrt(autograd.AddScalar(variance, 1e-5)))
 }

@@ -1,7 +1,11 @@
 package train
 
 import (
+	"context"
+	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -74,8 +78,9 @@ func TestFindingHeadPriors(t *testing.T) {
 }
 
 // TestFindingHeadFlat: the flat head is one linear layer on the
-// concatenated tokens, so it tells apart two images whose tokens have the
-// same mean but sit at other positions (which the mean pool cannot).
+// concatenated tokens, centred over the batch, so it tells apart two
+// images whose tokens have the same mean but sit at other positions
+// (which the mean pool cannot).
 func TestFindingHeadFlat(t *testing.T) {
 	h, err := newFindingHead(2, 3, 4, 2, 1, PoolFlat, 3)
 	if err != nil {
@@ -100,7 +105,9 @@ func TestFindingHeadFlat(t *testing.T) {
 		for k := range 2 {
 			z := bias[k]
 			for j := range 6 {
-				z += w[k*6+j] * float64(vals[i*6+j])
+				// Each feature centred over the batch of two.
+				c := float64(vals[i*6+j]) - float64(vals[j]+vals[6+j])/2
+				z += w[k*6+j] * c
 			}
 			if math.Abs(logits[i*2+k]-z) > 1e-6 {
 				t.Errorf("image %d class %d: logit %v, want %v", i, k, logits[i*2+k], z)
@@ -119,6 +126,11 @@ func TestFindingHeadFlat(t *testing.T) {
 	}
 	if got := loss.Item(); math.Abs(got-want/4) > 1e-6 {
 		t.Errorf("flat loss %v, want %v", got, want/4)
+	}
+	// The avg pool is the token average centred over the batch: the same
+	// for both images, so 0.
+	if a, err := features(PoolAvg, f); err != nil || a.Value.Dim(1) != 3 || a.Value.Float64s()[0] != 0 || a.Value.Float64s()[5] != 0 {
+		t.Errorf("avg-pooled features of swapped tokens: %v (%v), want zeros", a, err)
 	}
 	// The mean pool sees the two images alike.
 	m, err := features(PoolMean, f)
@@ -166,10 +178,9 @@ func TestFindingHeadFirstAndPools(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The decoder output standardised over the batch of two: every
-	// feature becomes -1 and +1 (up to the 1e-5 in the variance).
-	for i, v := range []float64{-1, -1, 1, 1, 1, 1, -1, -1} {
-		if got := x.Value.Float64s()[i]; math.Abs(got-v) > 1e-4 {
+	// The decoder output centred over the batch of two.
+	for i, v := range []float64{-1.5, -0.5, 0.5, 1.5, 1.5, 0.5, -0.5, -1.5} {
+		if got := x.Value.Float64s()[i]; math.Abs(got-v) > 1e-6 {
 			t.Errorf("first pooling feature %d is %v, want %v", i, got, v)
 		}
 	}
@@ -209,5 +220,50 @@ func TestFindingHeadFirstAndPools(t *testing.T) {
 	}
 	if s := feats.Tokens.Value.Shape(); s[1] != g.ImageTokens() || s[2] != g.ImageWidth() {
 		t.Errorf("GIT image tokens %v, want [4 %d %d]", s, g.ImageTokens(), g.ImageWidth())
+	}
+}
+
+// TestAuxOnlySteps: the first AuxOnlySteps optimizer steps train on the
+// auxiliary loss alone (the logged loss is the auxiliary loss), the later
+// ones on the caption loss plus it.
+func TestAuxOnlySteps(t *testing.T) {
+	splits := synthSplits(t, 8, 2, 2)
+	cfg := tinyConfig(t.TempDir())
+	cfg.Epochs, cfg.BatchSize, cfg.Accumulation = 1, 2, 1 // 4 steps
+	cfg.AuxFindings, cfg.AuxPool, cfg.AuxOnlySteps = 1, PoolFlat, 2
+	cfg.Samples = 0
+	if _, err := Run(context.Background(), cfg, tinyGIT(t, 4, splits.Train, splits.Validation, splits.Test), splits, RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(cfg.OutDir, "log.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		var e LogEntry
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Kind != "train" {
+			continue
+		}
+		steps++
+		if e.AuxLoss <= 0 {
+			t.Errorf("step %d: auxiliary loss %v", e.Step, e.AuxLoss)
+		}
+		// The caption loss of a fresh tiny GIT is ~log(vocab), far above
+		// the auxiliary loss.
+		if aux := e.Step <= 2; aux != (math.Abs(e.Loss-e.AuxLoss) < 1e-6) {
+			t.Errorf("step %d: loss %v, auxiliary loss %v (auxiliary-only stage: %v)", e.Step, e.Loss, e.AuxLoss, aux)
+		}
+	}
+	if steps != 4 {
+		t.Errorf("%d training log entries, want 4", steps)
+	}
+	c := Reference()
+	c.OutDir, c.AuxOnlySteps = "x", -1
+	if err := c.Validate(); err == nil {
+		t.Error("negative auxiliary-only steps accepted")
 	}
 }

@@ -60,8 +60,8 @@ type Config struct {
 	// (FindingHead) with this weight; it needs data with known findings.
 	AuxFindings float64 `json:"aux_findings_weight"`
 	// AuxPool names the features the auxiliary head reads: PoolMean
-	// ("mean", also when empty), PoolFlat ("flat"), PoolFirst ("first"),
-	// or several joined by "+" ("flat+first").
+	// ("mean", also when empty), PoolAvg ("avg"), PoolFlat ("flat"),
+	// PoolFirst ("first"), or several joined by "+" ("flat+avg").
 	AuxPool string `json:"aux_findings_pool"`
 	// AuxOnlySteps, with AuxFindings > 0, trains the first AuxOnlySteps
 	// optimizer steps on the auxiliary loss alone (no caption loss), so

@@ -158,6 +158,10 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		c.SaveSteps, c.SaveTotalLimit = 2, 3
 		c.Generate.MaxNewTokens = 4
 		c.AuxFindings = 0.5 // its head is part of the state too
+		// Two heads, and an auxiliary-only stage that the checkpoint at
+		// step 6 is in: parameters outside the heads' reach have no
+		// optimizer state there yet.
+		c.AuxPool, c.AuxOnlySteps = "flat+first", 7
 		c.Samples = 0
 		return c
 	}
