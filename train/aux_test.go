@@ -267,3 +267,28 @@ func TestAuxOnlySteps(t *testing.T) {
 		t.Error("negative auxiliary-only steps accepted")
 	}
 }
+
+// TestNoDropout: with Config.NoDropout the model trains in evaluation
+// mode (dropout off); without it, in training mode.
+func TestNoDropout(t *testing.T) {
+	splits := synthSplits(t, 4, 1, 1)
+	for _, off := range []bool{false, true} {
+		cfg := tinyConfig(t.TempDir())
+		cfg.Epochs, cfg.BatchSize, cfg.Accumulation = 1, 2, 1
+		cfg.NoDropout, cfg.Samples = off, 0
+		g := tinyGIT(t, 5, splits.Train, splits.Validation, splits.Test)
+		g.M.Config.HiddenDropoutProb = 0.1
+		g = rebuildGIT(t, g)
+		var modes []bool
+		_, err := Run(context.Background(), cfg, g, splits, RunOptions{afterStep: func(int64) error {
+			modes = append(modes, g.Mode().Training)
+			return nil
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(modes) != 2 || modes[0] == off || modes[1] == off {
+			t.Errorf("NoDropout %v: training mode at the steps %v", off, modes)
+		}
+	}
+}

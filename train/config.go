@@ -67,6 +67,13 @@ type Config struct {
 	// optimizer steps on the auxiliary loss alone (no caption loss), so
 	// that the model learns to see before it learns to write.
 	AuxOnlySteps int `json:"aux_only_steps"`
+	// NoDropout trains with dropout off (the model stays in evaluation
+	// mode). A tiny decoder fine-tuned for minutes with dropout learns to
+	// ignore the image: measured on git-small, 100 steps of an
+	// image-level loss on the decoder's first caption position shrink the
+	// across-image spread of its output from 0.10 to 0.002 with dropout
+	// and grow it to 0.15 without.
+	NoDropout bool `json:"no_dropout"`
 	// Workers prepare batches (0: 2).
 	Workers int `json:"workers"`
 	// Samples is the number of test images shown in report.html.

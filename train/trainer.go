@@ -230,7 +230,7 @@ func (r *runner) train() (*Result, error) {
 // epoch trains the rest of epoch r.st.Epoch, validates and checkpoints.
 func (r *runner) epoch(loader *data.Loader, total int64) error {
 	epoch, nb := r.st.Epoch, loader.NumBatches()
-	r.m.SetTraining(true)
+	r.m.SetTraining(!r.cfg.NoDropout)
 	stream := newBatchStream(loader, epoch, r.st.Batch, r.cfg.Workers)
 	defer stream.Close()
 	var lossSum, auxSum float64

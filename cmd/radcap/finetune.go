@@ -58,6 +58,7 @@ func finetuneFlags(c *finetuneConfig) *flag.FlagSet {
 	fs.Float64Var(&t.AuxFindings, "aux-findings", t.AuxFindings, "weight of an auxiliary image-level finding loss (data with known findings only: synthetic); 0: off, as in the reference run")
 	fs.StringVar(&t.AuxPool, "aux-pool", t.AuxPool, "features the auxiliary finding head reads: mean (image tokens averaged, standardised over the batch), avg (averaged, as they are), flat (image tokens concatenated, positions kept), first (the decoder output at the first caption position), or several joined by +")
 	fs.IntVar(&t.AuxOnlySteps, "aux-only-steps", t.AuxOnlySteps, "train the first N optimizer steps on the auxiliary finding loss alone (no caption loss)")
+	fs.BoolVar(&t.NoDropout, "no-dropout", t.NoDropout, "train with dropout off")
 	fs.IntVar(&t.Workers, "workers", t.Workers, "goroutines preparing batches (0: 2)")
 	fs.IntVar(&t.Samples, "report-samples", t.Samples, "test images shown in report.html")
 	fs.IntVar(&c.synth.Size, "synth-size", c.synth.Size, "synthetic set: image size in pixels")
