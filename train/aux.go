@@ -25,6 +25,9 @@ type ImageFeatures struct {
 	// position (GIT's [CLS], BLIP's [DEC]), which sees the image and no
 	// caption word: what the decoder itself has read from the image.
 	First *autograd.Var
+	// Text is the decoder's last hidden state [B, L, H] at every caption
+	// position.
+	Text *autograd.Var
 }
 
 // ImageLosser is a Model that also returns the image features its caption
@@ -99,6 +102,12 @@ const (
 	// caption loss teaches slowly when the captions' wording is easier to
 	// learn than their findings.
 	PoolFirst = "first"
+	// PoolText reads the decoder's output at every caption position
+	// (ImageFeatures.Text), each centred over the batch, and averages the
+	// loss over the positions: the positions before a caption names a
+	// finding can only know it from the image, and they are where the
+	// caption loss needs it.
+	PoolText = "text"
 )
 
 // FindingHead is an optional auxiliary objective for data sets whose
@@ -133,9 +142,9 @@ func parsePools(pool string) ([]string, error) {
 	parts := strings.Split(pool, "+")
 	for i, p := range parts {
 		switch p {
-		case PoolMean, PoolFlat, PoolFirst, PoolAvg:
+		case PoolMean, PoolFlat, PoolFirst, PoolAvg, PoolText:
 		default:
-			return nil, fmt.Errorf("auxiliary finding head: unknown pooling %q in %q (want %s, %s, %s, %s or several joined by +)", p, pool, PoolMean, PoolAvg, PoolFlat, PoolFirst)
+			return nil, fmt.Errorf("auxiliary finding head: unknown pooling %q in %q (want %s, %s, %s, %s, %s or several joined by +)", p, pool, PoolMean, PoolAvg, PoolFlat, PoolFirst, PoolText)
 		}
 		if slices.Contains(parts[:i], p) {
 			return nil, fmt.Errorf("auxiliary finding head: pooling %q named twice in %q", p, pool)
@@ -162,7 +171,7 @@ func newFindingHead(tokens, width, text, k int, weight float64, pool string, see
 			in, std = tokens*width, 0.02/math.Sqrt(float64(tokens))
 		case PoolAvg:
 			std = 1 / math.Sqrt(float64(width))
-		case PoolFirst:
+		case PoolFirst, PoolText:
 			in = text
 		}
 		h.Linears = append(h.Linears, nn.NewLinear(init, in, k, true, std))
@@ -234,8 +243,25 @@ func features(pool string, f ImageFeatures) (*autograd.Var, error) {
 		return centre(f.First), nil
 	case PoolAvg:
 		return centre(autograd.Mean(image, []int{1}, false)), nil
+	case PoolText:
+		if f.Text == nil {
+			return nil, fmt.Errorf("auxiliary finding head: the model gives no decoder output for pooling %q", pool)
+		}
+		l, w := f.Text.Value.Dim(1), f.Text.Value.Dim(2)
+		return autograd.Reshape(centre(f.Text), b*l, w), nil
 	}
 	return standardise(autograd.Mean(image, []int{1}, false)), nil
+}
+
+// repeatRows repeats each of b rows of k labels n times in a row.
+func repeatRows(ids []int64, b, n, k int) *tensor.Tensor {
+	out := make([]int64, 0, b*n*k)
+	for i := range b {
+		for range n {
+			out = append(out, ids[i*k:(i+1)*k]...)
+		}
+	}
+	return tensor.FromI64(out, b*n*k)
 }
 
 // centre subtracts the batch mean from every feature of x [B, F].
@@ -278,14 +304,20 @@ func (h *FindingHead) Loss(f ImageFeatures, targets *tensor.Tensor) (*autograd.V
 		if err != nil {
 			return nil, err
 		}
-		if l.Weight.Value.Dim(0) != k || x.Value.Dim(0) != b || l.Weight.Value.Dim(1) != x.Value.Dim(1) {
+		rows, lab := b, labels
+		if h.Pools[i] == PoolText {
+			// One row per caption position, each with its image's targets.
+			rows = x.Value.Dim(0)
+			lab = repeatRows(ids, b, rows/b, k)
+		}
+		if l.Weight.Value.Dim(0) != k || rows%b != 0 || l.Weight.Value.Dim(1) != x.Value.Dim(1) {
 			return nil, fmt.Errorf("auxiliary finding loss (%s): %d targets of %d classes for %d images with %d features and a head of %d classes on %d features",
 				h.Pools[i], b, k, x.Value.Dim(0), x.Value.Dim(1), l.Weight.Value.Dim(0), l.Weight.Value.Dim(1))
 		}
-		logits := autograd.Reshape(l.Forward(x), b*k, 1)
-		zeros := autograd.Const(tensor.Zeros(logits.DType(), b*k, 1))
-		pair := autograd.Concat(1, zeros, logits) // [B*K, 2]: class 1 is "present"
-		ce := autograd.CrossEntropy(pair, labels, autograd.IgnoreIndex, 0)
+		logits := autograd.Reshape(l.Forward(x), rows*k, 1)
+		zeros := autograd.Const(tensor.Zeros(logits.DType(), rows*k, 1))
+		pair := autograd.Concat(1, zeros, logits) // [rows*K, 2]: class 1 is "present"
+		ce := autograd.CrossEntropy(pair, lab, autograd.IgnoreIndex, 0)
 		if total == nil {
 			total = ce
 		} else {

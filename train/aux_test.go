@@ -292,3 +292,43 @@ func TestNoDropout(t *testing.T) {
 		}
 	}
 }
+
+// TestFindingHeadText: the text head scores every caption position of
+// every image against that image's targets.
+func TestFindingHeadText(t *testing.T) {
+	h, err := newFindingHead(2, 3, 2, 2, 1, PoolText, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two images, three caption positions, width 2.
+	text := []float32{1, 0, 2, 1, 0, 0, 3, 1, 0, 1, 2, 2}
+	f := ImageFeatures{Tokens: autograd.Const(tensor.Zeros(tensor.F32, 2, 2, 3)), Text: autograd.Const(tensor.FromF32(text, 2, 3, 2))}
+	targets := tensor.FromF32([]float32{1, 0, 0, 1}, 2, 2)
+	loss, err := h.Loss(f, targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, bias := h.Linears[0].Weight.Value.Float64s(), h.Linears[0].Bias.Value.Float64s()
+	want := 0.0
+	for i := range 2 {
+		for p := range 3 {
+			for k := range 2 {
+				z := bias[k]
+				for j := range 2 {
+					// Centred over the batch at each position.
+					c := float64(text[(i*3+p)*2+j]) - float64(text[p*2+j]+text[(3+p)*2+j])/2
+					z += w[k*2+j] * c
+				}
+				y := float64(targets.Float64s()[i*2+k])
+				sig := 1 / (1 + math.Exp(-z))
+				want -= y*math.Log(sig) + (1-y)*math.Log(1-sig)
+			}
+		}
+	}
+	if got := loss.Item(); math.Abs(got-want/12) > 1e-6 {
+		t.Errorf("text loss %v, want %v", got, want/12)
+	}
+	if _, err := h.Loss(ImageFeatures{Tokens: f.Tokens}, targets); err == nil {
+		t.Error("text pooling without the decoder output accepted")
+	}
+}

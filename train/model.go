@@ -146,8 +146,10 @@ func (g *GIT) lossAndImage(b *data.Batch) (*autograd.Var, ImageFeatures, error) 
 // features picks the image tokens and the decoder output at the first
 // caption position ([CLS], after the image tokens) from a forward pass.
 func (g *GIT) features(out *gitmodel.Outputs) ImageFeatures {
-	first := autograd.Select(out.Hidden, 1, g.M.Config.NumImageTokens())
-	return ImageFeatures{Tokens: out.ImageTokens, First: first}
+	img := g.M.Config.NumImageTokens()
+	first := autograd.Select(out.Hidden, 1, img)
+	text := autograd.Narrow(out.Hidden, 1, img, out.Hidden.Value.Dim(1)-img)
+	return ImageFeatures{Tokens: out.ImageTokens, First: first, Text: text}
 }
 
 // Image runs GIT without its LM head and returns the image features.
@@ -240,7 +242,7 @@ func (b *BLIP) lossAndImage(bt *data.Batch) (*autograd.Var, ImageFeatures, error
 		return nil, ImageFeatures{}, err
 	}
 	// The first caption position is [DEC].
-	return out.Loss, ImageFeatures{Tokens: out.VisionHidden, First: autograd.Select(out.Hidden, 1, 0)}, nil
+	return out.Loss, ImageFeatures{Tokens: out.VisionHidden, First: autograd.Select(out.Hidden, 1, 0), Text: out.Hidden}, nil
 }
 
 // Image runs BLIP without labels and returns the image features.
@@ -249,7 +251,7 @@ func (b *BLIP) Image(bt *data.Batch) (ImageFeatures, error) {
 	if err != nil {
 		return ImageFeatures{}, err
 	}
-	return ImageFeatures{Tokens: out.VisionHidden, First: autograd.Select(out.Hidden, 1, 0)}, nil
+	return ImageFeatures{Tokens: out.VisionHidden, First: autograd.Select(out.Hidden, 1, 0), Text: out.Hidden}, nil
 }
 
 // ImageWidth is the width of BLIP's vision tower output.
