@@ -31,6 +31,14 @@
 //     report.html (results table, loss curves, sample images with their
 //     reference, base and fine-tuned captions) are written.
 //
+// Data with known findings (the synthetic set) can add an auxiliary
+// image-level objective (FindingHead, Config.AuxFindings and AuxPool): a
+// binary cross entropy per finding, read from the image tokens and/or
+// the decoder's output, with biases started at the training priors'
+// log odds; Config.AuxOnlySteps trains on it alone first, and
+// Config.NoDropout trains with dropout off. The built-in preset
+// (SmallPreset) uses them.
+//
 // Resuming (RunOptions.Resume) restores the newest checkpoint and
 // continues at the exact batch with the same shuffle and dropout stream,
 // so a run killed at any point and resumed ends with the same parameters,

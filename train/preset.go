@@ -23,11 +23,11 @@ package train
 // small model: Reference with the values below changed.
 func SmallPreset() Config {
 	c := Reference()
-	c.Epochs = 4
+	c.Epochs = 6
 	c.BatchSize = 8
 	c.Accumulation = 1
 	c.EvalBatchSize = 50
-	c.LR = 2e-3
+	c.LR = 3e-3
 	c.WarmupSteps = 20
 	c.WeightDecay = 0.01
 	c.BestMetric = "finding_f1"
