@@ -5,17 +5,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
-	"runtime/metrics"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"radcap/autograd"
+	"radcap/internal/modelbench"
 	"radcap/nn"
 	"radcap/tensor"
-	"radcap/tensor/sgemm"
 )
 
 // Benchmarks of blip-base (BaseConfig: ViT-B/16 at 384x384, 577 image
@@ -136,95 +132,6 @@ func TestBlipFLOPCounts(t *testing.T) {
 	}
 }
 
-// rate is a throughput per second of wall-clock time and per second of
-// the CPU time this process used (which, on a shared machine, does not
-// depend on how much of the CPU other processes leave).
-type rate struct{ wall, cpu float64 }
-
-// cpuTime returns the user+system CPU time this process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// benchSgemm returns radcap's SGEMM rate in GFLOP/s on 1024³ products,
-// repeated for at least a second after a warm-up.
-func benchSgemm() rate {
-	const n = 1024
-	rng := rand.New(rand.NewPCG(1, 2))
-	a, b, c := make([]float32, n*n), make([]float32, n*n), make([]float32, n*n)
-	for i := range a {
-		a[i], b[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
-	}
-	sgemm.Sgemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n)
-	start, cpu0 := time.Now(), cpuTime()
-	reps := 0
-	for reps < 5 || time.Since(start) < time.Second {
-		sgemm.Sgemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n)
-		reps++
-	}
-	flops := 2 * n * n * n * float64(reps) / 1e9
-	return rate{wall: flops / time.Since(start).Seconds(), cpu: flops / (cpuTime() - cpu0).Seconds()}
-}
-
-// peakHeap samples the live heap every millisecond while f runs and
-// returns the largest value seen, in bytes.
-func peakHeap(f func()) uint64 {
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	read := func() uint64 { metrics.Read(sample); return sample[0].Value.Uint64() }
-	peak := read()
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		tick := time.NewTicker(time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				peak = max(peak, read())
-			}
-		}
-	})
-	f()
-	close(done)
-	wg.Wait()
-	return max(peak, read())
-}
-
-// measure runs f b.N times and returns its wall-clock and CPU time per
-// run and the peak live heap seen.
-func measure(b *testing.B, f func()) (wall, cpu time.Duration, peak uint64) {
-	b.ResetTimer()
-	start, cpu0 := time.Now(), cpuTime()
-	for range b.N {
-		peak = max(peak, peakHeap(f))
-	}
-	wall, cpu = time.Since(start), cpuTime()-cpu0
-	b.StopTimer()
-	return wall / time.Duration(b.N), cpu / time.Duration(b.N), peak
-}
-
-// report adds images/s, the model's GFLOP/s (wall and CPU time), SGEMM's
-// rate at 1024³ (the mean of the runs before and after), their ratios and
-// the peak live heap.
-func report(b *testing.B, images int, flops float64, wall, cpu time.Duration, peak uint64, before, after rate) {
-	sg := rate{wall: (before.wall + after.wall) / 2, cpu: (before.cpu + after.cpu) / 2}
-	model := rate{wall: flops / wall.Seconds() / 1e9, cpu: flops / cpu.Seconds() / 1e9}
-	b.ReportMetric(float64(images)/wall.Seconds(), "images/s")
-	b.ReportMetric(model.wall, "model_GFLOP/s")
-	b.ReportMetric(sg.wall, "sgemm1024_GFLOP/s")
-	b.ReportMetric(model.wall/sg.wall, "ratio")
-	b.ReportMetric(model.cpu, "model_GFLOP/cpu-s")
-	b.ReportMetric(sg.cpu, "sgemm1024_GFLOP/cpu-s")
-	b.ReportMetric(model.cpu/sg.cpu, "ratio_cpu")
-	b.ReportMetric(float64(peak)/(1<<20), "peak_heap_MiB")
-}
-
 // benchInputs is a random batch of 384x384 images and full-length
 // captions starting with [DEC], labelled with themselves.
 func benchInputs(c Config, batch, textLen int) CaptionInputs {
@@ -282,9 +189,9 @@ func BenchmarkTrainStep(b *testing.B) {
 			}
 			step() // warm-up: gradient buffers allocated
 			runtime.GC()
-			before := benchSgemm()
-			wall, cpu, peak := measure(b, step)
-			report(b, batch, blipTrainStepFLOPs(m.Config, batch, textLen), wall, cpu, peak, before, benchSgemm())
+			before := modelbench.SGEMM()
+			wall, cpu, peak := modelbench.Measure(b, step)
+			modelbench.Report(b, batch, blipTrainStepFLOPs(m.Config, batch, textLen), wall, cpu, peak, before, modelbench.SGEMM())
 		})
 	}
 }
@@ -315,9 +222,9 @@ func BenchmarkCaption(b *testing.B) {
 		}
 		run()
 		runtime.GC()
-		before := benchSgemm()
-		wall, cpu, peak := measure(b, run)
-		report(b, 1, blipGreedyFLOPs(m.Config, newTokens), wall, cpu, peak, before, benchSgemm())
+		before := modelbench.SGEMM()
+		wall, cpu, peak := modelbench.Measure(b, run)
+		modelbench.Report(b, 1, blipGreedyFLOPs(m.Config, newTokens), wall, cpu, peak, before, modelbench.SGEMM())
 		// PyTorch 1.13's median for the same captioning on the 2-core
 		// reference machine (shared/fixtures/hf/benchmark_pytorch_cpu.json);
 		// a ratio across machines and times, so only indicative.
