@@ -7,17 +7,14 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"radcap/internal/hffixtures"
 )
 
 // fixturesDir is the Hugging Face fixture folder the tests read: the one
 // RADCAP_HF_FIXTURES names, or the copy of its blip/ and blip_retrieval/
 // folders in testdata/hf.
-func fixturesDir() string {
-	if d := os.Getenv("RADCAP_HF_FIXTURES"); d != "" {
-		return d
-	}
-	return filepath.Join("testdata", "hf")
-}
+func fixturesDir() string { return hffixtures.Path() }
 
 // compareToFull checks every value the marshalled config holds against
 // config_full.json (which spells out transformers' defaults), and that no

@@ -1,12 +1,11 @@
 package blip
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"radcap/generate"
 	"radcap/generate/generatetest"
+	"radcap/internal/hffixtures"
 	"radcap/nn"
 	"radcap/tensor"
 )
@@ -22,10 +21,7 @@ import (
 // testdata/hf) for inference and its generation fixture.
 func genFixture(t *testing.T) (*CaptionModel, *generatetest.Fixture) {
 	t.Helper()
-	dir := filepath.Join("testdata", "hf", "blip")
-	if d := os.Getenv("RADCAP_HF_FIXTURES"); d != "" {
-		dir = filepath.Join(d, "blip")
-	}
+	dir := hffixtures.Path("blip")
 	m, unexpected, err := LoadCaptionModel(dir, LoadOptions{})
 	if err != nil || len(unexpected) != 0 {
 		t.Fatalf("load %s: %v (unexpected %v)", dir, err, unexpected)

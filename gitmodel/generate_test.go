@@ -1,12 +1,11 @@
 package gitmodel
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"radcap/generate"
 	"radcap/generate/generatetest"
+	"radcap/internal/hffixtures"
 	"radcap/nn"
 	"radcap/tensor"
 )
@@ -22,10 +21,7 @@ import (
 // testdata/hf) for inference and its generation fixture.
 func genFixture(t *testing.T) (*Model, *generatetest.Fixture) {
 	t.Helper()
-	dir := filepath.Join("testdata", "hf", "git")
-	if d := os.Getenv("RADCAP_HF_FIXTURES"); d != "" {
-		dir = filepath.Join(d, "git")
-	}
+	dir := hffixtures.Path("git")
 	m, err := Load(dir)
 	if err != nil {
 		t.Fatalf("load %s: %v", dir, err)

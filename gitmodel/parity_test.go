@@ -2,25 +2,20 @@ package gitmodel
 
 import (
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"radcap/autograd"
+	"radcap/internal/hffixtures"
 	"radcap/safetensors"
 	"radcap/tensor"
 )
 
 // fixtureDir is the GIT fixture folder: $RADCAP_HF_FIXTURES/git when the
 // variable is set, else testdata/hf/git.
-func fixtureDir() string {
-	if root := os.Getenv("RADCAP_HF_FIXTURES"); root != "" {
-		return filepath.Join(root, "git")
-	}
-	return filepath.Join("testdata", "hf", "git")
-}
+func fixtureDir() string { return hffixtures.Path("git") }
 
 // fixture holds the opened input and expected files.
 type fixture struct {

@@ -9,17 +9,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"radcap/internal/hffixtures"
 )
 
 // fixturesDir is the Hugging Face fixture folder the tests read: the one
 // RADCAP_HF_FIXTURES names, or the small copy in testdata/hf (git's
 // model.safetensors and a manifest trimmed to it).
-func fixturesDir() string {
-	if d := os.Getenv("RADCAP_HF_FIXTURES"); d != "" {
-		return d
-	}
-	return filepath.Join("testdata", "hf")
-}
+func fixturesDir() string { return hffixtures.Path() }
 
 // manifestTensor is one tensor entry of manifest.json.
 type manifestTensor struct {

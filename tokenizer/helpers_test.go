@@ -9,16 +9,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"radcap/internal/hffixtures"
 )
 
 // hfFixtures returns the folder with the layout of ../shared/fixtures/hf:
 // $RADCAP_HF_FIXTURES when set, else the copy in testdata/hf.
-func hfFixtures() string {
-	if d := os.Getenv("RADCAP_HF_FIXTURES"); d != "" {
-		return d
-	}
-	return filepath.Join("testdata", "hf")
-}
+func hfFixtures() string { return hffixtures.Path() }
 
 // hfCase is one line of tokenizer/cases.jsonl, computed by transformers.
 type hfCase struct {

@@ -11,6 +11,7 @@ import (
 
 	"radcap/autograd"
 	"radcap/gitmodel"
+	"radcap/internal/hffixtures"
 	"radcap/nn/optim"
 	"radcap/safetensors"
 	"radcap/tensor"
@@ -36,12 +37,7 @@ var gitLayerNormModules = []string{"git.visual_projection.visual_projection.1"}
 
 // fixture returns the path of a file of the Hugging Face fixture set: under
 // $RADCAP_HF_FIXTURES when set, else the copy in testdata/hf.
-func fixture(rel string) string {
-	if dir := os.Getenv("RADCAP_HF_FIXTURES"); dir != "" {
-		return filepath.Join(dir, rel)
-	}
-	return filepath.Join("testdata", "hf", rel)
-}
+func fixture(rel string) string { return hffixtures.Path(rel) }
 
 // trajectory is train/trajectory.json.
 type trajectory struct {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"radcap/autograd"
+	"radcap/internal/hffixtures"
 	"radcap/nn"
 	"radcap/safetensors"
 	"radcap/tensor"
@@ -17,12 +18,7 @@ import (
 
 // fixtureDir returns the folder of one fixture model: $RADCAP_HF_FIXTURES/name
 // when the variable is set, else testdata/hf/name.
-func fixtureDir(name string) string {
-	if root := os.Getenv("RADCAP_HF_FIXTURES"); root != "" {
-		return filepath.Join(root, name)
-	}
-	return filepath.Join("testdata", "hf", name)
-}
+func fixtureDir(name string) string { return hffixtures.Path(name) }
 
 func readTensor(t *testing.T, path, name string) *tensor.Tensor {
 	t.Helper()

@@ -5,21 +5,16 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"radcap/autograd"
+	"radcap/internal/hffixtures"
 	"radcap/tensor"
 )
 
 // fixture returns the path of a file of the Hugging Face fixture set: under
 // $RADCAP_HF_FIXTURES when set, else the copy in testdata/hf.
-func fixture(rel string) string {
-	if dir := os.Getenv("RADCAP_HF_FIXTURES"); dir != "" {
-		return filepath.Join(dir, rel)
-	}
-	return filepath.Join("testdata", "hf", rel)
-}
+func fixture(rel string) string { return hffixtures.Path(rel) }
 
 // trajectory is the part of train/trajectory.json these tests read.
 type trajectory struct {
