@@ -12,9 +12,10 @@ import (
 type Tensor struct {
 	dtype   DType
 	shape   []int
-	strides []int // in elements, not bytes; may be 0 (broadcast) but never negative
-	offset  int   // index of element [0,0,...] in data
-	data    any   // []float32, []float64, []uint16, []int64, []int32 or []uint8
+	strides []int       // in elements, not bytes; may be 0 (broadcast) but never negative
+	offset  int         // index of element [0,0,...] in data
+	data    any         // []float32, []float64, []uint16, []int64, []int32 or []uint8; nil on a device
+	dev     *devStorage // nil on the host; the device storage otherwise (see backend.go)
 }
 
 // newStorage allocates a zeroed storage slice of n elements for dt.
@@ -136,8 +137,14 @@ func FromU16(dt DType, bits []uint16, shape ...int) *Tensor {
 // DType returns the element type.
 func (t *Tensor) DType() DType { return t.dtype }
 
-// Device names where the tensor's storage lives; CPU tensors return "cpu".
-func (t *Tensor) Device() string { return "cpu" }
+// Device names where the tensor's storage lives: "cpu" for host memory,
+// otherwise the name of the registered Backend that holds it.
+func (t *Tensor) Device() string {
+	if t.dev == nil {
+		return "cpu"
+	}
+	return t.dev.b.Name()
+}
 
 // Shape returns a copy of the shape.
 func (t *Tensor) Shape() []int { return append([]int{}, t.shape...) }
@@ -212,6 +219,9 @@ func sameShape(a, b []int) bool {
 // first few elements.
 func (t *Tensor) String() string {
 	var b strings.Builder
+	if t.dev != nil {
+		return fmt.Sprintf("Tensor(%v, %v, device=%s)", t.dtype, t.shape, t.dev.b.Name())
+	}
 	fmt.Fprintf(&b, "Tensor(%v, %v, [", t.dtype, t.shape)
 	n := t.Numel()
 	show := min(n, 8)

@@ -7,7 +7,7 @@ import (
 
 // view returns a tensor sharing t's storage with new layout.
 func (t *Tensor) view(shape, strides []int, offset int) *Tensor {
-	return &Tensor{dtype: t.dtype, shape: shape, strides: strides, offset: offset, data: t.data}
+	return &Tensor{dtype: t.dtype, shape: shape, strides: strides, offset: offset, data: t.data, dev: t.dev}
 }
 
 // Reshape returns a tensor with the same elements in C order and a new
