@@ -57,12 +57,19 @@ func (c *KV) Reorder(rows []int) *KV {
 }
 
 // attend is softmax(scale·q kᵀ + mask) v with attention-weight dropout p
-// while training.
-func attend(mode *Mode, q, k, v *autograd.Var, mask *tensor.Tensor, scale, p float64) *autograd.Var {
-	if p = mode.attentionDropout(p); p > 0 {
-		return autograd.ScaledDotProductAttentionDropout(q, k, v, mask, false, scale, p, mode.RNG)
-	}
-	return autograd.ScaledDotProductAttention(q, k, v, mask, false, scale)
+// while training. Under bfloat16 autocast (cast BF16) q, k, v and the
+// output are rounded to bfloat16, forward and backward, around the fused
+// op, as F.scaled_dot_product_attention runs under torch.autocast (its
+// bfloat16 CPU kernel keeps the scores and the softmax in float32, as the
+// fused op here does).
+func attend(mode *Mode, cast tensor.DType, q, k, v *autograd.Var, mask *tensor.Tensor, scale, p float64) *autograd.Var {
+	p = mode.attentionDropout(p)
+	return Autocast(cast, func(in ...*autograd.Var) *autograd.Var {
+		if p > 0 {
+			return autograd.ScaledDotProductAttentionDropout(in[0], in[1], in[2], mask, false, scale, p, mode.RNG)
+		}
+		return autograd.ScaledDotProductAttention(in[0], in[1], in[2], mask, false, scale)
+	}, q, k, v)
 }
 
 // VisionAttention is the self-attention of a vision layer: no mask, every
@@ -81,7 +88,13 @@ type CLIPAttention struct {
 	Heads                        int
 	Dropout                      float64 // attention-weight dropout (attention_dropout)
 	Mode                         *Mode
+	// Autocast is the dtype the attention products run in (see attend);
+	// the projections have their own.
+	Autocast tensor.DType
 }
+
+// SetAutocast sets the dtype the attention products run in (Autocaster).
+func (a *CLIPAttention) SetAutocast(dt tensor.DType) { a.Autocast = dt }
 
 // NewCLIPAttention returns a CLIPAttention of width dim.
 func NewCLIPAttention(init *Init, mode *Mode, dim, heads int, dropout, std float64) *CLIPAttention {
@@ -100,7 +113,7 @@ func (a *CLIPAttention) Forward(x *autograd.Var) *autograd.Var {
 	k := SplitHeads(a.KProj.Forward(x), a.Heads)
 	v := SplitHeads(a.VProj.Forward(x), a.Heads)
 	scale := 1 / math.Sqrt(float64(q.Value.Dim(-1)))
-	return a.OutProj.Forward(MergeHeads(attend(a.Mode, q, k, v, nil, scale, a.Dropout)))
+	return a.OutProj.Forward(MergeHeads(attend(a.Mode, a.Autocast, q, k, v, nil, scale, a.Dropout)))
 }
 
 // NamedParams lists k_proj, v_proj, q_proj, out_proj under prefix.
@@ -120,7 +133,12 @@ type FusedQKVAttention struct {
 	Heads           int
 	Dropout         float64
 	Mode            *Mode
+	// Autocast is the dtype the attention products run in (see attend).
+	Autocast tensor.DType
 }
+
+// SetAutocast sets the dtype the attention products run in (Autocaster).
+func (a *FusedQKVAttention) SetAutocast(dt tensor.DType) { a.Autocast = dt }
 
 // NewFusedQKVAttention returns a FusedQKVAttention of width dim.
 func NewFusedQKVAttention(init *Init, mode *Mode, dim, heads int, dropout, std float64) *FusedQKVAttention {
@@ -140,7 +158,7 @@ func (a *FusedQKVAttention) Forward(x *autograd.Var) *autograd.Var {
 	qkv := autograd.Permute(autograd.Reshape(a.QKV.Forward(x), b, t, 3, a.Heads, d), 2, 0, 3, 1, 4)
 	q, k, v := autograd.Select(qkv, 0, 0), autograd.Select(qkv, 0, 1), autograd.Select(qkv, 0, 2)
 	scale := 1 / math.Sqrt(float64(d))
-	return a.Projection.Forward(MergeHeads(attend(a.Mode, q, k, v, nil, scale, a.Dropout)))
+	return a.Projection.Forward(MergeHeads(attend(a.Mode, a.Autocast, q, k, v, nil, scale, a.Dropout)))
 }
 
 // NamedParams lists qkv then projection under prefix.

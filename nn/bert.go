@@ -26,7 +26,12 @@ type BertSelfAttention struct {
 	Heads             int
 	Dropout           float64
 	Mode              *Mode
+	// Autocast is the dtype the attention products run in (see attend).
+	Autocast tensor.DType
 }
+
+// SetAutocast sets the dtype the attention products run in (Autocaster).
+func (a *BertSelfAttention) SetAutocast(dt tensor.DType) { a.Autocast = dt }
 
 // KeysValues projects src [B, T, kvDim] to the keys and values of every
 // head.
@@ -40,7 +45,7 @@ func (a *BertSelfAttention) KeysValues(src *autograd.Var) *KV {
 func (a *BertSelfAttention) Attend(x *autograd.Var, kv *KV, mask *tensor.Tensor) *autograd.Var {
 	q := SplitHeads(a.Query.Forward(x), a.Heads)
 	scale := 1 / math.Sqrt(float64(q.Value.Dim(-1)))
-	return MergeHeads(attend(a.Mode, q, kv.K, kv.V, mask, scale, a.Dropout))
+	return MergeHeads(attend(a.Mode, a.Autocast, q, kv.K, kv.V, mask, scale, a.Dropout))
 }
 
 // NamedParams lists query, key, value under prefix.

@@ -11,6 +11,11 @@ import (
 // the layer has no bias). Names: weight, bias.
 type Linear struct {
 	Weight, Bias *autograd.Var
+	// Autocast is the dtype the product runs in under mixed precision:
+	// tensor.BF16 rounds x, W, b and y (and their gradients) to bfloat16
+	// as torch.autocast does (see Autocast); the zero value, tensor.F32,
+	// runs in the parameters' own dtype.
+	Autocast tensor.DType
 }
 
 // NewLinear returns a Linear in → out with weights drawn from N(0, std²)
@@ -27,10 +32,20 @@ func NewLinear(init *Init, in, out int, bias bool, std float64) *Linear {
 // and x has at most a few rows (incremental decoding), it runs as
 // matrix-vector products, which read the weight once without packing it.
 func (l *Linear) Forward(x *autograd.Var) *autograd.Var {
-	if y := linearGEMV(x, l.Weight, l.Bias); y != nil {
+	return Autocast(l.Autocast, linear, x, l.Weight, l.Bias)
+}
+
+// SetAutocast sets the dtype the product runs in (Autocaster).
+func (l *Linear) SetAutocast(dt tensor.DType) { l.Autocast = dt }
+
+// linear is x·Wᵀ + b for inputs (x, W, b), b possibly nil: matrix-vector
+// products for a few rows without gradients, a matrix product otherwise.
+func linear(in ...*autograd.Var) *autograd.Var {
+	x, w, b := in[0], in[1], in[2]
+	if y := linearGEMV(x, w, b); y != nil {
 		return y
 	}
-	return autograd.Linear(x, l.Weight, l.Bias)
+	return autograd.Linear(x, w, b)
 }
 
 // NamedParams lists weight and bias under prefix.
