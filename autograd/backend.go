@@ -86,10 +86,10 @@ type FusedSoftmax interface {
 	// FusedSoftmax returns softmax(x) (log-softmax when log is set) over the
 	// last dim of the contiguous x, as F.softmax / F.log_softmax (a row of
 	// −Inf gives NaN, as PyTorch).
-	FusedSoftmax(x *tensor.Tensor, log bool) (y *tensor.Tensor, err error)
-	// FusedSoftmaxBackward returns dx from the forward output y and the
-	// gradient g (both contiguous, x's shape).
-	FusedSoftmaxBackward(y, g *tensor.Tensor, log bool) (dx *tensor.Tensor, err error)
+	FusedSoftmax(x *tensor.Tensor, log bool) (y *tensor.Tensor, saved any, err error)
+	// FusedSoftmaxBackward returns dx for the gradient g (contiguous, x's
+	// shape).
+	FusedSoftmaxBackward(saved any, g *tensor.Tensor) (dx *tensor.Tensor, err error)
 }
 
 // FusedCrossEntropy is softmax cross entropy with ignore index and label
