@@ -83,6 +83,7 @@ const (
 	streamPlacement
 	streamNoise
 	streamCaption
+	streamSite
 )
 
 // Sample is one generated chest X-ray with everything known about it.
@@ -90,6 +91,10 @@ type Sample struct {
 	ID      string
 	Caption string
 	Lesions []Lesion
+	// Site is the hospital the film comes from, in [0, NumSites): its
+	// marker is burnt into the image and the caption usually follows its
+	// house style.
+	Site int
 	// Gray is the image, Size x Size 8-bit grayscale, row by row.
 	Gray []uint8
 	Size int
@@ -109,11 +114,13 @@ func (g *CXR) Sample(split string, i int) (Sample, error) {
 	lesions := drawLesions(newRNG(seed, code, idx, streamLesions))
 	a := newAnatomy(newRNG(seed, code, idx, streamAnatomy))
 	sc := newScene(a, lesions, newRNG(seed, code, idx, streamPlacement))
+	site := drawSite(newRNG(seed, code, idx, streamSite))
 	gray := sc.render(g.cfg.Size, newRNG(seed, code, idx, streamNoise))
-	capt := caption(lesions, drawPlan(newRNG(seed, code, idx, streamCaption), lesions))
+	burnMarker(gray, g.cfg.Size, site)
+	capt := caption(lesions, drawPlan(newRNG(seed, code, idx, streamCaption), lesions, site))
 	return Sample{
 		ID: fmt.Sprintf("SYNCXR_%05d", offset+i+1), Caption: capt, Lesions: lesions,
-		Gray: gray, Size: g.cfg.Size,
+		Site: site, Gray: gray, Size: g.cfg.Size,
 	}, nil
 }
 

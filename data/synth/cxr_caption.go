@@ -44,8 +44,13 @@ var normalPatterns = []string{
 // numPhrasings is the number of phrasings of each finding.
 const numPhrasings = 3
 
-// drawPlan draws the caption choices for lesions.
-func drawPlan(r *rand.Rand, lesions []Lesion) captionPlan {
+// drawPlan draws the caption choices for lesions on a film from site:
+// with probability HouseStyleRate the site's house style, otherwise
+// prefix, pattern and phrasings drawn with the weights above.
+func drawPlan(r *rand.Rand, lesions []Lesion, site int) captionPlan {
+	if r.Float64() < HouseStyleRate {
+		return housePlan(site, len(lesions))
+	}
 	p := captionPlan{prefix: pick(r, prefixWeights...), pattern: pick(r, patternWeights...)}
 	for range lesions {
 		p.phrasing = append(p.phrasing, pick(r, phraseWeights...))

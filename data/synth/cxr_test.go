@@ -68,7 +68,7 @@ func TestDeterministic(t *testing.T) {
 	wg.Wait()
 	differ := 0
 	for i := 0; i < n; i++ {
-		if !bytes.Equal(first[i].Gray, second[i].Gray) || first[i].Caption != second[i].Caption || first[i].ID != second[i].ID {
+		if !bytes.Equal(first[i].Gray, second[i].Gray) || first[i].Caption != second[i].Caption || first[i].ID != second[i].ID || first[i].Site != second[i].Site {
 			t.Errorf("sample %d differs between two generators with seed 42", i)
 		}
 		other, _ := g3.Sample("validation", i)
@@ -103,7 +103,8 @@ func TestFindingDistribution(t *testing.T) {
 			count[l.Kind]++
 			sides[l.Side]++
 		}
-		c := caption(ls, drawPlan(newRNG(1, code, uint64(i), streamCaption), ls))
+		site := drawSite(newRNG(1, code, uint64(i), streamSite))
+		c := caption(ls, drawPlan(newRNG(1, code, uint64(i), streamCaption), ls, site))
 		if got, want := data.Label(c), findingsOf(ls); !equalFindings(got, want) {
 			t.Errorf("train %d: Label(%q) = %v, want %v", i, c, got, want)
 		}
