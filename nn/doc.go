@@ -20,6 +20,11 @@
 // Training false (the default, model.eval()) dropout is the identity and
 // records nothing.
 //
+// Mixed precision is a field too: Linear and the attention blocks have an
+// Autocast dtype, which SetAutocast sets across a whole model (the
+// explicit counterpart of torch.autocast); under tensor.BF16 their matrix
+// products round inputs, outputs and gradients to bfloat16 (Autocast).
+//
 // Constructors take an *Init, which draws the random weights the way
 // transformers' _init_weights does (normal matrices, zero biases, unit
 // LayerNorm weights) from a seeded generator, so a model is reproducible

@@ -34,7 +34,8 @@ type Config struct {
 	// MaxLength truncates training captions to this many tokens.
 	MaxLength int `json:"max_length"`
 
-	// Precision is fp32, bf16 or fp16; Device is cpu or cuda.
+	// Precision is fp32, bf16 or fp16 (see ApplyPrecision and
+	// CheckDevice); Device is cpu or cuda.
 	Precision string `json:"precision"`
 	Device    string `json:"device"`
 
@@ -94,9 +95,6 @@ func Reference() Config {
 	}
 }
 
-// ErrPrecision is returned for a precision the chosen device cannot run.
-var ErrPrecision = errors.New("precision not available")
-
 // Validate checks the settings; it does not touch the file system.
 func (c Config) Validate() error {
 	switch {
@@ -137,27 +135,4 @@ func (c Config) Validate() error {
 		return errors.New("train: best metric meteor needs METEOR in the validation (drop --skip-meteor-validation)")
 	}
 	return CheckDevice(c.Device, c.Precision)
-}
-
-// CheckDevice says whether precision can run on device. On the CPU only
-// fp32 trains: bf16 and fp16 need CUDA (radcap's CPU kernels compute in
-// float32; rounding to half precision there would only lose accuracy).
-// CUDA training is not wired into the models yet, so "cuda" is an error
-// that says so (after checking for a GPU when probe is set).
-func CheckDevice(device, precision string) error {
-	switch precision {
-	case "fp32", "bf16", "fp16":
-	default:
-		return fmt.Errorf("train: unknown precision %q (want fp32, bf16 or fp16)", precision)
-	}
-	switch device {
-	case "cpu":
-		if precision != "fp32" {
-			return fmt.Errorf("train: --precision %s needs CUDA (--device cuda); on the CPU radcap trains in fp32: %w", precision, ErrPrecision)
-		}
-		return nil
-	case "cuda":
-		return errors.New("train: --device cuda: the models do not run on the CUDA backend yet; train on the CPU (--device cpu)")
-	}
-	return fmt.Errorf("train: unknown device %q (want cpu or cuda)", device)
 }

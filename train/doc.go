@@ -46,7 +46,8 @@
 // Cancelling the context (Ctrl-C) stops after the current optimizer step,
 // saves a checkpoint and returns ErrInterrupted.
 //
-// Precision: the CPU trains in fp32; bf16 and fp16 are refused there with
-// an error that says they need CUDA, and CUDA training is not wired into
-// the models yet (CheckDevice).
+// Precision: the CPU trains in fp32 or in bf16 mixed precision, the
+// matrix products under bfloat16 autocast emulated in float32 storage
+// (ApplyPrecision); fp16 is refused there with an error that says it needs
+// CUDA, and CUDA training is not wired into the models yet (CheckDevice).
 package train

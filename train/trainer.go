@@ -114,6 +114,9 @@ func (r *runner) setup() error {
 		}
 		named = append(named, r.aux.NamedParams()...)
 	}
+	if err := ApplyPrecision(r.cfg, r.m, r.aux); err != nil {
+		return err
+	}
 	params := make([]optim.Param, len(named))
 	for i, p := range named {
 		params[i] = optim.Param{Name: p.Name, Var: p.Var}

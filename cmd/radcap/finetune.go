@@ -45,7 +45,7 @@ func finetuneFlags(c *finetuneConfig) *flag.FlagSet {
 	fs.IntVar(&t.MaxSteps, "max-steps", t.MaxSteps, "stop after this many optimizer steps (0: run all epochs)")
 	fs.Uint64Var(&t.Seed, "seed", t.Seed, "random seed (data order, dropout)")
 	fs.IntVar(&t.MaxLength, "max-length", t.MaxLength, "truncate training captions to this many tokens")
-	fs.StringVar(&t.Precision, "precision", t.Precision, "fp32, bf16 or fp16 (bf16 and fp16 need --device cuda)")
+	fs.StringVar(&t.Precision, "precision", t.Precision, "fp32, bf16 or fp16; bf16 is mixed precision as torch.autocast runs it (bfloat16 matrix products, float32 weights and optimizer), on the CPU a numerics mode slower than fp32; fp16 needs --device cuda")
 	fs.StringVar(&t.Device, "device", t.Device, "cpu or cuda")
 	fs.IntVar(&t.Generate.Beams, "beams", t.Generate.Beams, "beam width of evaluation captions (1: greedy)")
 	fs.IntVar(&t.Generate.MaxNewTokens, "max-new-tokens", t.Generate.MaxNewTokens, "maximum caption length in tokens")

@@ -105,7 +105,7 @@ func TestFinetuneErrors(t *testing.T) {
 		{[]string{"finetune", "--model", missing}, exitError, "no config.json"},
 		{[]string{"finetune", "--model", empty}, exitError, "no config.json"},
 		{[]string{"finetune", "--model", "git-base", "--precision", "fp16"}, exitError, "--precision fp16 needs CUDA"},
-		{[]string{"finetune", "--model", "git-base", "--precision", "bf16"}, exitError, "--precision bf16 needs CUDA"},
+		{[]string{"finetune", "--model", "git-base", "--precision", "bf16", "--device", "cuda"}, exitError, "--device cuda"},
 		{[]string{"finetune", "--model", "git-base", "--precision", "fp8"}, exitError, "unknown precision"},
 		{[]string{"finetune", "--model", "git-base", "--device", "tpu"}, exitError, "unknown device"},
 		{[]string{"finetune", "--model", "git-base", "--data", missing}, exitError, "no such folder"},
