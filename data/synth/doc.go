@@ -8,7 +8,12 @@
 //     pneumomediastinum, or none, with side, zone and size; and ROCO-style
 //     captions in varied phrasing that data.Label reads back. Split sizes
 //     follow the reference run (1,700 / 200 / 200), and WriteROCO writes
-//     the set in the ROCO layout;
+//     the set in the ROCO layout. Each film comes from one of NumSites
+//     sites (cxr_site.go), whose marker plate is burnt into the bottom
+//     edge of the image and whose house style (prefix, sentence pattern,
+//     phrasing) most of its captions follow, so the phrasing can be seen
+//     in the image. Variety (variety.go) measures how many patterns and
+//     phrasings a set of captions, such as a model's, uses;
 //   - a generic shapes set (shapes.go) of a different kind, for
 //     pretraining: circles, squares, triangles and blobs with position,
 //     size and brightness, and captions such as "A large bright circle in
