@@ -115,14 +115,21 @@ func fillSlice[E any](s []E, v E) {
 
 // At returns the element at idx converted to float64. Negative indices count
 // from the end of their dimension.
-func (t *Tensor) At(idx ...int) float64 { return t.loadAt(t.checkedOffset("At", idx)) }
+func (t *Tensor) At(idx ...int) float64 {
+	t.hostOnly("At")
+	return t.loadAt(t.checkedOffset("At", idx))
+}
 
 // SetAt stores v (converted to the tensor's dtype) at idx. It writes through
 // to the storage, so every view sharing it sees the change.
-func (t *Tensor) SetAt(v float64, idx ...int) { t.storeAt(t.checkedOffset("SetAt", idx), v) }
+func (t *Tensor) SetAt(v float64, idx ...int) {
+	t.hostOnly("SetAt")
+	t.storeAt(t.checkedOffset("SetAt", idx), v)
+}
 
 // Item returns the only element of a one-element tensor as a float64.
 func (t *Tensor) Item() float64 {
+	t.hostOnly("Item")
 	if t.Numel() != 1 {
 		panic(fmt.Sprintf("tensor.Item: tensor of shape %v has %d elements, not 1", t.shape, t.Numel()))
 	}
@@ -143,6 +150,7 @@ func dense[E any](t *Tensor) []E {
 }
 
 func (t *Tensor) mustDType(op string, dts ...DType) {
+	t.hostOnly(op)
 	for _, d := range dts {
 		if t.dtype == d {
 			return
@@ -174,6 +182,7 @@ func (t *Tensor) U16() []uint16 { t.mustDType("U16", F16, BF16); return dense[ui
 // Float64s returns a fresh copy of the elements in C order, converted to
 // float64, whatever the dtype.
 func (t *Tensor) Float64s() []float64 {
+	t.hostOnly("Float64s")
 	if t.dtype == F64 {
 		return append([]float64(nil), t.F64()...)
 	}
@@ -227,6 +236,11 @@ func (t *Tensor) Contiguous() *Tensor {
 
 // Clone returns a contiguous copy that shares nothing with t.
 func (t *Tensor) Clone() *Tensor {
+	if t.dev != nil {
+		out := emptyLike(t.dev.b, t.dtype, t.shape)
+		must("Clone", t.dev.b, t.dev.b.Copy(out, t))
+		return out
+	}
 	out := Zeros(t.dtype, t.shape...)
 	copyInto(out, t, t.strides)
 	return out
@@ -240,6 +254,15 @@ func (t *Tensor) CopyFrom(src *Tensor) {
 	if !sameShape(t.shape, src.shape) {
 		panic(fmt.Sprintf("tensor.CopyFrom: shapes %v and %v differ", t.shape, src.shape))
 	}
+	if t.dev != nil || src.dev != nil {
+		b := backendOf("CopyFrom", t, src)
+		if src.dtype != t.dtype {
+			must("CopyFrom", b, b.Cast(t, src))
+			return
+		}
+		must("CopyFrom", b, b.Copy(t, src))
+		return
+	}
 	if src.dtype != t.dtype {
 		src = src.To(t.dtype)
 	}
@@ -247,13 +270,18 @@ func (t *Tensor) CopyFrom(src *Tensor) {
 }
 
 // To returns a new contiguous tensor with the elements converted to dt, even
-// when dt is t's own dtype. Float to integer conversion truncates toward
+// when dt is t's own dtype, on t's device (ToDevice moves between devices). Float to integer conversion truncates toward
 // zero; conversion to F16 and BF16 rounds to nearest even (F64 values are
 // rounded to float32 first, as PyTorch does); integer to integer conversion
 // wraps like a Go conversion.
 func (t *Tensor) To(dt DType) *Tensor {
 	if dt == t.dtype {
 		return t.Clone()
+	}
+	if t.dev != nil {
+		out := emptyLike(t.dev.b, dt, t.shape)
+		must("To", t.dev.b, t.dev.b.Cast(out, t))
+		return out
 	}
 	src := t.Contiguous()
 	n := src.Numel()

@@ -75,7 +75,7 @@ type Backend interface {
 	// output or the target of CopyFrom).
 	Copy(dst, src *Tensor) error
 	// Cast converts src's elements into dst (same shape, different dtypes,
-	// any strides on src) with the rules of Tensor.To: floats to integers
+	// any strides on both; dst may be a view) with the rules of Tensor.To: floats to integers
 	// truncate toward zero, to F16/BF16 round to nearest even (F64 through
 	// float32 first), integers wrap, nonzero becomes true for Bool.
 	Cast(dst, src *Tensor) error

@@ -8,19 +8,20 @@ import (
 // float is the set of element types the arithmetic kernels are generic over.
 type float interface{ ~float32 | ~float64 }
 
-// binOp identifies an element-wise binary operation.
-type binOp uint8
+// binOp identifies an element-wise binary operation (the exported
+// BinaryOp, under the short names the kernels use).
+type binOp = BinaryOp
 
 const (
-	opAdd binOp = iota
-	opSub
-	opMul
-	opDiv
-	opMax
-	opMin
-	opGreater
-	opLess
-	opEqual
+	opAdd     = BinAdd
+	opSub     = BinSub
+	opMul     = BinMul
+	opDiv     = BinDiv
+	opMax     = BinMaximum
+	opMin     = BinMinimum
+	opGreater = BinGreater
+	opLess    = BinLess
+	opEqual   = BinEqual
 )
 
 var binOpNames = [...]string{"Add", "Sub", "Mul", "Div", "Maximum", "Minimum", "Greater", "Less", "Equal"}
@@ -144,6 +145,9 @@ func binary(op binOp, a, b *Tensor) *Tensor {
 	if err != nil {
 		panic(fmt.Sprintf("tensor.%s: %v", name, err))
 	}
+	if a.dev != nil || b.dev != nil {
+		return devBinary(op, a, b, sh)
+	}
 	out := Zeros(a.dtype, sh...)
 	strides := [][]int{out.strides, broadcastStrides(a, sh), broadcastStrides(b, sh)}
 	offs := []int{0, a.offset, b.offset}
@@ -195,6 +199,10 @@ func AddInto(dst, src *Tensor) {
 	if err != nil || !sameShape(sh, dst.shape) {
 		panic(fmt.Sprintf("tensor.AddInto: shape %v does not broadcast to %v", src.shape, dst.shape))
 	}
+	if dst.dev != nil || src.dev != nil {
+		devAddInto(dst, src)
+		return
+	}
 	strides := [][]int{dst.strides, dst.strides, broadcastStrides(src, sh)}
 	offs := []int{dst.offset, dst.offset, src.offset}
 	walk := forEachRowPar
@@ -219,6 +227,7 @@ func unary(name string, a *Tensor, f func(float64) float64) *Tensor {
 	if a.dtype != F32 && a.dtype != F64 {
 		panic(fmt.Sprintf("tensor.%s: dtype %v (need float32 or float64)", name, a.dtype))
 	}
+	a.hostOnly(name) // device tensors reach devUnary before this; Map cannot run there
 	out := Zeros(a.dtype, a.shape...)
 	strides := [][]int{out.strides, a.strides}
 	offs := []int{0, a.offset}
@@ -248,21 +257,32 @@ func unary(name string, a *Tensor, f func(float64) float64) *Tensor {
 }
 
 // Map returns f applied to every element of a float32 or float64 tensor
-// (computed in float64). It is the escape hatch for activations not listed here.
+// (computed in float64). It is the escape hatch for activations not listed
+// here, and runs on the host only (f is Go code): it panics for a device
+// tensor.
 func Map(a *Tensor, f func(float64) float64) *Tensor { return unary("Map", a, f) }
 
 // AddScalar returns a + s.
 func AddScalar(a *Tensor, s float64) *Tensor {
+	if a.dev != nil {
+		return devUnary(UnAddScalar, a, s, 0)
+	}
 	return unary("AddScalar", a, func(x float64) float64 { return x + s })
 }
 
 // MulScalar returns a * s.
 func MulScalar(a *Tensor, s float64) *Tensor {
+	if a.dev != nil {
+		return devUnary(UnMulScalar, a, s, 0)
+	}
 	return unary("MulScalar", a, func(x float64) float64 { return x * s })
 }
 
 // PowScalar returns a raised to the power p element-wise (math.Pow rules).
 func PowScalar(a *Tensor, p float64) *Tensor {
+	if a.dev != nil {
+		return devUnary(UnPowScalar, a, p, 0)
+	}
 	switch p {
 	case 1:
 		return unary("PowScalar", a, func(x float64) float64 { return x })
@@ -276,6 +296,9 @@ func PowScalar(a *Tensor, p float64) *Tensor {
 
 // ClampScalar returns a with every element limited to [lo, hi]; NaN stays NaN.
 func ClampScalar(a *Tensor, lo, hi float64) *Tensor {
+	if a.dev != nil {
+		return devUnary(UnClamp, a, lo, hi)
+	}
 	return unary("ClampScalar", a, func(x float64) float64 {
 		if x < lo {
 			return lo
@@ -288,27 +311,60 @@ func ClampScalar(a *Tensor, lo, hi float64) *Tensor {
 }
 
 // Neg returns -a.
-func Neg(a *Tensor) *Tensor { return unary("Neg", a, func(x float64) float64 { return -x }) }
+func Neg(a *Tensor) *Tensor {
+	if a.dev != nil {
+		return devUnary(UnNeg, a, 0, 0)
+	}
+	return unary("Neg", a, func(x float64) float64 { return -x })
+}
 
 // Exp returns e**a element-wise.
-func Exp(a *Tensor) *Tensor { return unary("Exp", a, math.Exp) }
+func Exp(a *Tensor) *Tensor {
+	if a.dev != nil {
+		return devUnary(UnExp, a, 0, 0)
+	}
+	return unary("Exp", a, math.Exp)
+}
 
 // Log returns the natural logarithm element-wise.
-func Log(a *Tensor) *Tensor { return unary("Log", a, math.Log) }
+func Log(a *Tensor) *Tensor {
+	if a.dev != nil {
+		return devUnary(UnLog, a, 0, 0)
+	}
+	return unary("Log", a, math.Log)
+}
 
 // Sqrt returns the square root element-wise.
-func Sqrt(a *Tensor) *Tensor { return unary("Sqrt", a, math.Sqrt) }
+func Sqrt(a *Tensor) *Tensor {
+	if a.dev != nil {
+		return devUnary(UnSqrt, a, 0, 0)
+	}
+	return unary("Sqrt", a, math.Sqrt)
+}
 
 // Rsqrt returns 1/sqrt(a) element-wise.
 func Rsqrt(a *Tensor) *Tensor {
+	if a.dev != nil {
+		return devUnary(UnRsqrt, a, 0, 0)
+	}
 	return unary("Rsqrt", a, func(x float64) float64 { return 1 / math.Sqrt(x) })
 }
 
 // Tanh returns the hyperbolic tangent element-wise.
-func Tanh(a *Tensor) *Tensor { return unary("Tanh", a, math.Tanh) }
+func Tanh(a *Tensor) *Tensor {
+	if a.dev != nil {
+		return devUnary(UnTanh, a, 0, 0)
+	}
+	return unary("Tanh", a, math.Tanh)
+}
 
 // Sigmoid returns 1/(1+exp(-a)) element-wise, computed without overflow.
-func Sigmoid(a *Tensor) *Tensor { return unary("Sigmoid", a, sigmoid) }
+func Sigmoid(a *Tensor) *Tensor {
+	if a.dev != nil {
+		return devUnary(UnSigmoid, a, 0, 0)
+	}
+	return unary("Sigmoid", a, sigmoid)
+}
 
 func sigmoid(x float64) float64 {
 	if x >= 0 {
@@ -319,13 +375,28 @@ func sigmoid(x float64) float64 {
 }
 
 // Erf returns the error function element-wise.
-func Erf(a *Tensor) *Tensor { return unary("Erf", a, math.Erf) }
+func Erf(a *Tensor) *Tensor {
+	if a.dev != nil {
+		return devUnary(UnErf, a, 0, 0)
+	}
+	return unary("Erf", a, math.Erf)
+}
 
 // Abs returns |a| element-wise.
-func Abs(a *Tensor) *Tensor { return unary("Abs", a, math.Abs) }
+func Abs(a *Tensor) *Tensor {
+	if a.dev != nil {
+		return devUnary(UnAbs, a, 0, 0)
+	}
+	return unary("Abs", a, math.Abs)
+}
 
 // Square returns a*a element-wise.
-func Square(a *Tensor) *Tensor { return unary("Square", a, func(x float64) float64 { return x * x }) }
+func Square(a *Tensor) *Tensor {
+	if a.dev != nil {
+		return devUnary(UnSquare, a, 0, 0)
+	}
+	return unary("Square", a, func(x float64) float64 { return x * x })
+}
 
 // ReduceToShape sums t over the dimensions that broadcasting added or
 // stretched, so that the result has shape (which must broadcast to t's

@@ -10,7 +10,6 @@ func IndexSelect(t *Tensor, dim int, idx []int) *Tensor {
 	d := t.axis("IndexSelect", dim)
 	sh := t.Shape()
 	sh[d] = len(idx)
-	out := Zeros(t.dtype, sh...)
 	size := t.shape[d]
 	rows := make([]int, len(idx))
 	for i, j := range idx {
@@ -22,6 +21,10 @@ func IndexSelect(t *Tensor, dim int, idx []int) *Tensor {
 		}
 		rows[i] = j
 	}
+	if t.dev != nil {
+		return devIndexSelect(t, d, uploadIndex("IndexSelect", t.dev.b, rows))
+	}
+	out := Zeros(t.dtype, sh...)
 	if d == 0 && t.IsContiguous() {
 		// Rows of a contiguous table are slices: copy them directly.
 		row := 1
@@ -71,6 +74,7 @@ func IndexAdd(dst *Tensor, dim int, idx []int, src *Tensor) {
 		panic(fmt.Sprintf("tensor.IndexAdd: source shape %v, want %v for dst %v and %d indices", src.shape, want, dst.shape, len(idx)))
 	}
 	size := dst.shape[d]
+	rows := make([]int, len(idx))
 	for i, j := range idx {
 		if j < 0 {
 			j += size
@@ -78,6 +82,14 @@ func IndexAdd(dst *Tensor, dim int, idx []int, src *Tensor) {
 		if j < 0 || j >= size {
 			panic(fmt.Sprintf("tensor.IndexAdd: index %d out of range for dim %d of shape %v", idx[i], dim, dst.shape))
 		}
+		rows[i] = j
+	}
+	if dst.dev != nil || src.dev != nil {
+		b := backendOf("IndexAdd", dst, src)
+		must("IndexAdd", b, b.IndexAdd(dst, d, uploadIndex("IndexAdd", b, rows), src))
+		return
+	}
+	for i, j := range rows {
 		AddInto(dst.Select(d, j), src.Select(d, i))
 	}
 }
@@ -93,6 +105,9 @@ func Where(mask, a, b *Tensor) *Tensor {
 	}
 	if err != nil {
 		panic(fmt.Sprintf("tensor.Where: mask %v, a %v and b %v do not broadcast", mask.shape, a.shape, b.shape))
+	}
+	if mask.dev != nil || a.dev != nil || b.dev != nil {
+		return devWhere(mask, a, b, sh)
 	}
 	m := mask.nonzero()
 	out := Zeros(a.dtype, sh...)
@@ -153,5 +168,5 @@ func MaskedFill(t, mask *Tensor, v float64) *Tensor {
 	if t.dtype != F32 && t.dtype != F64 {
 		panic(fmt.Sprintf("tensor.MaskedFill: dtype %v (need float32 or float64)", t.dtype))
 	}
-	return Where(mask, Full(t.dtype, v), t)
+	return Where(mask, FullOn(t.Device(), t.dtype, v), t)
 }

@@ -25,6 +25,9 @@ func MatMul(a, b *Tensor, transA, transB bool) *Tensor {
 	if a.Rank() < 2 || b.Rank() < 2 {
 		panic(fmt.Sprintf("tensor.MatMul: shapes %v and %v need rank >= 2", a.shape, b.shape))
 	}
+	if a.dev != nil || b.dev != nil {
+		return devMatMul(a, b, transA, transB)
+	}
 	// Work with the logical operands op(a) [..., m, k] and op(b) [..., k, n].
 	if transA {
 		a = a.Transpose(-1, -2)

@@ -84,6 +84,9 @@ func sumContiguous[T float](x []T) float64 {
 // over all axes gives a 0-d tensor. F32 input is accumulated in float64 and
 // rounded once at the end.
 func Sum(t *Tensor, axes []int, keepdim bool) *Tensor {
+	if t.dev != nil {
+		return devReduce("Sum", ReduceSum, t, axes, keepdim)
+	}
 	acc, sh, _ := sumF64("Sum", t, axes, keepdim)
 	return fromF64As(t.dtype, acc, sh)
 }
@@ -91,6 +94,9 @@ func Sum(t *Tensor, axes []int, keepdim bool) *Tensor {
 // Mean returns the mean of t over axes, like Sum divided by the number of
 // elements reduced (NaN for an empty reduction).
 func Mean(t *Tensor, axes []int, keepdim bool) *Tensor {
+	if t.dev != nil {
+		return devReduce("Mean", ReduceMean, t, axes, keepdim)
+	}
 	acc, sh, cnt := sumF64("Mean", t, axes, keepdim)
 	for i := range acc {
 		acc[i] /= float64(cnt)
@@ -180,6 +186,9 @@ func Max(t *Tensor, axis int, keepdim bool) (values, argmax *Tensor) {
 	m := numelOf("Max", outer)
 	if n == 0 && m > 0 {
 		panic(fmt.Sprintf("tensor.Max: empty axis %d of shape %v", axis, t.shape))
+	}
+	if t.dev != nil {
+		return devMax(t, d, keepdim)
 	}
 	idx := make([]int64, m)
 	var vals *Tensor

@@ -205,7 +205,12 @@ func Concat(dim int, ts ...*Tensor) *Tensor {
 		total += t.shape[d]
 	}
 	sh[d] = total
-	out := Zeros(first.dtype, sh...)
+	var out *Tensor
+	if devAny(ts) {
+		out = emptyLike(backendOf("Concat", ts...), first.dtype, sh)
+	} else {
+		out = Zeros(first.dtype, sh...)
+	}
 	at := 0
 	for _, t := range ts {
 		out.Narrow(d, at, t.shape[d]).CopyFrom(t)

@@ -1,0 +1,159 @@
+package emu
+
+import (
+	"fmt"
+
+	"radcap/tensor"
+)
+
+// The tensor.Backend ops: each runs package tensor's CPU kernel on the
+// host views of its operands and writes the result through dst's view.
+
+// Copy copies src into dst.
+func (b *Backend) Copy(dst, src *tensor.Tensor) error { put(dst, view(src)); return nil }
+
+// Cast converts src into dst's dtype (CopyFrom converts as To does).
+func (b *Backend) Cast(dst, src *tensor.Tensor) error { put(dst, view(src)); return nil }
+
+// Fill sets every element of dst to v.
+func (b *Backend) Fill(dst *tensor.Tensor, v float64) error {
+	put(dst, tensor.Full(dst.DType(), v, dst.Shape()...))
+	return nil
+}
+
+// Unary runs the element-wise op.
+func (b *Backend) Unary(op tensor.UnaryOp, dst, src *tensor.Tensor, s, t float64) error {
+	x := view(src)
+	var r *tensor.Tensor
+	switch op {
+	case tensor.UnNeg:
+		r = tensor.Neg(x)
+	case tensor.UnExp:
+		r = tensor.Exp(x)
+	case tensor.UnLog:
+		r = tensor.Log(x)
+	case tensor.UnSqrt:
+		r = tensor.Sqrt(x)
+	case tensor.UnRsqrt:
+		r = tensor.Rsqrt(x)
+	case tensor.UnTanh:
+		r = tensor.Tanh(x)
+	case tensor.UnSigmoid:
+		r = tensor.Sigmoid(x)
+	case tensor.UnErf:
+		r = tensor.Erf(x)
+	case tensor.UnAbs:
+		r = tensor.Abs(x)
+	case tensor.UnSquare:
+		r = tensor.Square(x)
+	case tensor.UnAddScalar:
+		r = tensor.AddScalar(x, s)
+	case tensor.UnMulScalar:
+		r = tensor.MulScalar(x, s)
+	case tensor.UnPowScalar:
+		r = tensor.PowScalar(x, s)
+	case tensor.UnClamp:
+		r = tensor.ClampScalar(x, s, t)
+	default:
+		return fmt.Errorf("emu: unknown unary op %v", op)
+	}
+	put(dst, r)
+	return nil
+}
+
+// Binary runs the element-wise op (dst may be a, for in-place addition:
+// the result is computed in full before it is written).
+func (b *Backend) Binary(op tensor.BinaryOp, dst, a, c *tensor.Tensor) error {
+	x, y := view(a), view(c)
+	var r *tensor.Tensor
+	switch op {
+	case tensor.BinAdd:
+		r = tensor.Add(x, y)
+	case tensor.BinSub:
+		r = tensor.Sub(x, y)
+	case tensor.BinMul:
+		r = tensor.Mul(x, y)
+	case tensor.BinDiv:
+		r = tensor.Div(x, y)
+	case tensor.BinMaximum:
+		r = tensor.Maximum(x, y)
+	case tensor.BinMinimum:
+		r = tensor.Minimum(x, y)
+	case tensor.BinGreater:
+		r = tensor.Greater(x, y)
+	case tensor.BinLess:
+		r = tensor.Less(x, y)
+	case tensor.BinEqual:
+		r = tensor.Equal(x, y)
+	default:
+		return fmt.Errorf("emu: unknown binary op %v", op)
+	}
+	put(dst, r)
+	return nil
+}
+
+// Where selects a or c by mask.
+func (b *Backend) Where(dst, mask, a, c *tensor.Tensor) error {
+	put(dst, tensor.Where(view(mask), view(a), view(c)))
+	return nil
+}
+
+// Reduce sums or averages over the dims where dst has size 1.
+func (b *Backend) Reduce(op tensor.ReduceOp, dst, src *tensor.Tensor) error {
+	x := view(src)
+	var axes []int
+	for i, d := range dst.Shape() {
+		if d == 1 && src.Dim(i) != 1 {
+			axes = append(axes, i)
+		}
+	}
+	if len(axes) == 0 { // nothing to reduce (nil would mean every axis)
+		put(dst, x)
+		return nil
+	}
+	switch op {
+	case tensor.ReduceSum:
+		put(dst, tensor.Sum(x, axes, true))
+	case tensor.ReduceMean:
+		put(dst, tensor.Mean(x, axes, true))
+	default:
+		return fmt.Errorf("emu: unknown reduction %v", op)
+	}
+	return nil
+}
+
+// ArgMax finds the first maximum along axis.
+func (b *Backend) ArgMax(values, indices, src *tensor.Tensor, axis int) error {
+	v, i := tensor.Max(view(src), axis, true)
+	put(values, v)
+	put(indices, i)
+	return nil
+}
+
+// MatMul multiplies through tensor.MatMul.
+func (b *Backend) MatMul(dst, a, c *tensor.Tensor, transA, transB bool) error {
+	put(dst, tensor.MatMul(view(a), view(c), transA, transB))
+	return nil
+}
+
+// rows reads a device index tensor (1-D I64) from its private host view.
+func rows(idx *tensor.Tensor) []int {
+	v := view(idx).Contiguous().I64()
+	r := make([]int, len(v))
+	for i, x := range v {
+		r[i] = int(x)
+	}
+	return r
+}
+
+// IndexSelect gathers along dim.
+func (b *Backend) IndexSelect(dst, src *tensor.Tensor, dim int, idx *tensor.Tensor) error {
+	put(dst, tensor.IndexSelect(view(src), dim, rows(idx)))
+	return nil
+}
+
+// IndexAdd scatters src into dst along dim, in place.
+func (b *Backend) IndexAdd(dst *tensor.Tensor, dim int, idx, src *tensor.Tensor) error {
+	tensor.IndexAdd(view(dst), dim, rows(idx), view(src))
+	return nil
+}
