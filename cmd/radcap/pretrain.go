@@ -24,23 +24,29 @@ without the LM loss teaches the vision tower to see. It writes a Hugging
 Face model folder (config.json, model.safetensors in float16, tokenizer and
 image processor files, a README.md model card) that transformers loads.
 
-The shipped models/git-small was made with the defaults:
+The shipped models/git-small and models/blip-small were made with the
+defaults:
 
   radcap pretrain --model git-small --out models/git-small
+  radcap pretrain --model blip-small --out models/blip-small
+
+blip-small (BLIP's captioner, trained beside BLIP's retrieval text encoder
+on one vision tower) has defaults of its own where they differ from
+git-small's below; a flag given on the command line always wins.
 
 Flags:
 `)
-	fs := pretrainFlags(new(pretrain.Options))
+	fs := pretrainFlags(new(pretrain.Options), pretrain.DefaultOptions())
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 }
 
-// pretrainFlags binds the flags of `radcap pretrain` to o (filled with the
-// defaults).
-func pretrainFlags(o *pretrain.Options) *flag.FlagSet {
-	*o = pretrain.DefaultOptions()
+// pretrainFlags binds the flags of `radcap pretrain` to o, which it first
+// sets to defaults.
+func pretrainFlags(o *pretrain.Options, defaults pretrain.Options) *flag.FlagSet {
+	*o = defaults
 	fs := flag.NewFlagSet("pretrain", flag.ContinueOnError)
-	fs.StringVar(&o.Model, "model", o.Model, "model to pretrain: git-small")
+	fs.StringVar(&o.Model, "model", o.Model, "model to pretrain: git-small or blip-small")
 	fs.StringVar(&o.Out, "out", "", "output folder of the checkpoint (required)")
 	fs.IntVar(&o.Steps, "steps", o.Steps, "optimizer steps in all")
 	fs.IntVar(&o.TowerSteps, "tower-steps", o.TowerSteps, "first steps with ITC and ITM only (no LM loss)")
@@ -59,7 +65,7 @@ func pretrainFlags(o *pretrain.Options) *flag.FlagSet {
 // runPretrain is `radcap pretrain`.
 func runPretrain(args []string, stdout, stderr io.Writer) int {
 	var o pretrain.Options
-	fs := pretrainFlags(&o)
+	fs := pretrainFlags(&o, pretrain.DefaultOptions())
 	fs.SetOutput(stderr)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -74,6 +80,27 @@ func runPretrain(args []string, stdout, stderr io.Writer) int {
 	if o.Out == "" {
 		fmt.Fprintln(stderr, "radcap pretrain: --out is required")
 		return exitUsage
+	}
+	if o.Model != pretrain.GitSmall {
+		// The flags left out take the model's own defaults.
+		d, err := pretrain.ModelOptions(o.Model)
+		if err != nil {
+			fmt.Fprintf(stderr, "radcap pretrain: %v\n", err)
+			return exitError
+		}
+		var mo pretrain.Options
+		given := pretrainFlags(&mo, d)
+		var setErr error
+		fs.Visit(func(f *flag.Flag) {
+			if err := given.Set(f.Name, f.Value.String()); err != nil && setErr == nil {
+				setErr = err
+			}
+		})
+		if setErr != nil {
+			fmt.Fprintf(stderr, "radcap pretrain: %v\n", setErr)
+			return exitError
+		}
+		o = mo
 	}
 	o.Log = stdout
 	res, err := pretrain.Run(o)

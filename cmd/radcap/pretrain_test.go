@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"radcap/blip"
 )
 
 // TestPretrainCommandRuns runs `radcap pretrain` for a few steps of
@@ -31,6 +33,37 @@ func TestPretrainCommandRuns(t *testing.T) {
 	}
 }
 
+// TestPretrainCommandBLIP runs `radcap pretrain --model blip-small` for a
+// few steps (two of the tower stage, one with the LM loss, on a batch of
+// 4) and checks the progress lines, the summary and the written folder,
+// which loads as a BLIP captioning model.
+func TestPretrainCommandBLIP(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "blip-small")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"pretrain", "--model", "blip-small", "--out", out, "--steps", "3", "--tower-steps", "2", "--batch", "4", "--warmup", "1", "--log-every", "1"}, &stdout, &stderr)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr.String())
+	}
+	if n := strings.Count(stdout.String(), "step "); n != 3 {
+		t.Errorf("%d progress lines, want 3:\n%s", n, stdout.String())
+	}
+	if !strings.Contains(stdout.String(), "pretrained blip-small in 3 steps") {
+		t.Errorf("no summary line:\n%s", stdout.String())
+	}
+	card, err := os.ReadFile(filepath.Join(out, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"BlipForConditionalGeneration", "3 steps (2 tower + 1 LM) of 4 pairs", "pretrain --model blip-small"} {
+		if !strings.Contains(string(card), want) {
+			t.Errorf("model card lacks %q:\n%s", want, card)
+		}
+	}
+	if _, _, err := blip.LoadCaptionModel(out, blip.LoadOptions{}); err != nil {
+		t.Errorf("the written folder does not load as BLIP: %v", err)
+	}
+}
+
 // TestPretrainCommandErrors checks usage errors.
 func TestPretrainCommandErrors(t *testing.T) {
 	for _, c := range []struct {
@@ -42,6 +75,7 @@ func TestPretrainCommandErrors(t *testing.T) {
 		{[]string{"pretrain", "--out", "x", "extra"}, exitUsage, "unexpected arguments"},
 		{[]string{"pretrain", "--bogus"}, exitUsage, "bogus"},
 		{[]string{"pretrain", "--out", "x", "--model", "git-huge"}, exitError, "unknown model"},
+		{[]string{"pretrain", "--out", "x", "--model", "blip-small", "--steps", "2", "--tower-steps", "3"}, exitError, "tower steps"},
 		{[]string{"pretrain", "--out", "x", "--steps", "2", "--tower-steps", "3"}, exitError, "tower steps"},
 	} {
 		var stdout, stderr bytes.Buffer

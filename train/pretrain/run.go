@@ -9,25 +9,39 @@ import (
 	"time"
 
 	"radcap/autograd"
+	"radcap/blip"
 	"radcap/data"
 	"radcap/data/synth"
 	"radcap/gitmodel"
+	"radcap/imageproc"
 	"radcap/nn"
 	"radcap/nn/optim"
 	"radcap/tokenizer"
 	"radcap/train"
 )
 
+// The models Run pretrains.
+const (
+	// GitSmall is the small GIT (GitForCausalLM) of models/git-small.
+	GitSmall = "git-small"
+	// BlipSmall is the small BLIP (BlipForConditionalGeneration) of
+	// models/blip-small.
+	BlipSmall = "blip-small"
+)
+
 // Options set up a pretraining run. Zero fields take the defaults of
 // DefaultOptions.
 type Options struct {
-	// Model names the model: "git-small".
+	// Model names the model: GitSmall or BlipSmall.
 	Model string
 	// Out is the folder the checkpoint is written to (Hugging Face layout).
 	Out string
-	// Config replaces the model's preset configuration (tests use a tiny
+	// Config replaces git-small's preset configuration (tests use a tiny
 	// one); nil uses GitSmallConfig.
 	Config *gitmodel.Config
+	// BLIPConfig replaces blip-small's preset configuration; nil uses
+	// BlipSmallConfig.
+	BLIPConfig *blip.Config
 	// Steps is the number of optimizer steps; the first TowerSteps of them
 	// train with ITC and ITM only, the rest add the LM loss.
 	Steps, TowerSteps int
@@ -89,9 +103,25 @@ type Terms struct {
 	ITC, ITM, Attr, DecoderAttr, LM float64
 }
 
-// fill puts DefaultOptions' values into o's zero fields.
+// ModelOptions returns the default settings of the named model:
+// DefaultOptions for git-small, DefaultBLIPOptions for blip-small.
+func ModelOptions(model string) (Options, error) {
+	switch model {
+	case GitSmall:
+		return DefaultOptions(), nil
+	case BlipSmall:
+		return DefaultBLIPOptions(), nil
+	}
+	return Options{}, fmt.Errorf("pretrain: unknown model %q (want %s or %s)", model, GitSmall, BlipSmall)
+}
+
+// fill puts the model's default values (DefaultOptions, or
+// DefaultBLIPOptions for blip-small) into o's zero fields.
 func (o Options) fill() Options {
 	d := DefaultOptions()
+	if o.Model == BlipSmall {
+		d = DefaultBLIPOptions()
+	}
 	if o.Model == "" {
 		o.Model = d.Model
 	}
@@ -122,8 +152,8 @@ func (o Options) fill() Options {
 // validate checks the filled options.
 func (o Options) validate() error {
 	switch {
-	case o.Model != "git-small":
-		return fmt.Errorf("pretrain: unknown model %q (want git-small)", o.Model)
+	case o.Model != GitSmall && o.Model != BlipSmall:
+		return fmt.Errorf("pretrain: unknown model %q (want %s or %s)", o.Model, GitSmall, BlipSmall)
 	case o.Out == "":
 		return fmt.Errorf("pretrain: no output folder")
 	case o.Steps < 1 || o.TowerSteps < 0 || o.TowerSteps > o.Steps:
@@ -146,6 +176,9 @@ func Run(o Options) (*Result, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
+	if o.Model == BlipSmall {
+		return runBLIP(o)
+	}
 	cfg := GitSmallConfig()
 	if o.Config != nil {
 		cfg = *o.Config
@@ -164,8 +197,33 @@ func Run(o Options) (*Result, error) {
 		return nil, err
 	}
 	g := &gitTrainer{model: model, heads: heads, rng: rand.New(rand.NewPCG(o.Seed, 0x17c)), attrs: !o.NoAttributes}
+	stepper, err := newStepper(o, append(model.NamedParams(), heads.NamedParams()...))
+	if err != nil {
+		return nil, err
+	}
+	loader, sample, err := shapesData(o, cfg.Vision.ImageSize, data.CLIPProcessor(cfg.Vision.ImageSize))
+	if err != nil {
+		return nil, err
+	}
+	heads.initBiases(sample)
+	res, err := trainLoop(o, start, loader, stepper, g.step, func() error { return SaveGIT(model, o.Out) })
+	if err != nil {
+		return nil, err
+	}
+	res.Duration = time.Since(start)
+	card := modelCard(o, cfg, model.NamedParams(), res)
+	if err := nn.WriteFileAtomic(filepath.Join(o.Out, "README.md"), []byte(card)); err != nil {
+		return nil, fmt.Errorf("pretrain: model card: %w", err)
+	}
+	return res, nil
+}
+
+// newStepper returns the optimizer step of a run over params: AdamW with
+// o.WeightDecay (none on biases, LayerNorms and the ITC temperature),
+// gradient clipping at 1 and the staged learning-rate schedule.
+func newStepper(o Options, named []nn.NamedParam) (*train.Stepper, error) {
 	var params []optim.Param
-	for _, p := range append(model.NamedParams(), heads.NamedParams()...) {
+	for _, p := range named {
 		params = append(params, optim.Param{Name: p.Name, Var: p.Var})
 	}
 	opt, err := optim.NewAdamW(optim.TrainerGroups(params, o.WeightDecay, func(n string) bool {
@@ -182,80 +240,92 @@ func Run(o Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pretrain: %w", err)
 	}
-	shapes, err := synth.NewShapes(synth.ShapesConfig{Seed: o.Seed, Size: cfg.Vision.ImageSize})
+	return stepper, nil
+}
+
+// shapesData returns a loader over the shapes set at size pixels
+// (preprocessed by proc, captions tokenized with BERT's vocabulary) and
+// the attribute targets of 512 examples from the far end of the set,
+// which training never reaches, for the heads' initial biases.
+func shapesData(o Options, size int, proc imageproc.Processor) (*data.Loader, [][]float32, error) {
+	shapes, err := synth.NewShapes(synth.ShapesConfig{Seed: o.Seed, Size: size})
 	if err != nil {
-		return nil, fmt.Errorf("pretrain: %w", err)
+		return nil, nil, fmt.Errorf("pretrain: %w", err)
 	}
 	loader, err := data.NewLoader(shapes, data.LoaderOptions{
-		BatchSize: o.Batch, Processor: data.CLIPProcessor(cfg.Vision.ImageSize),
+		BatchSize: o.Batch, Processor: proc,
 		Tokenizer: tokenizer.BertBaseUncased(), MaxLength: o.MaxLength, Workers: 1, Prefetch: 2,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("pretrain: %w", err)
+		return nil, nil, fmt.Errorf("pretrain: %w", err)
 	}
 	sample := make([][]float32, 0, 512)
 	for i := range 512 {
 		ex, err := shapes.Sample(shapes.Len() - 1 - i) // from the far end: not trained on
 		if err != nil {
-			return nil, fmt.Errorf("pretrain: %w", err)
+			return nil, nil, fmt.Errorf("pretrain: %w", err)
 		}
 		sample = append(sample, synth.ShapeTargets(ex.Shapes))
 	}
-	heads.initBiases(sample)
+	return loader, sample, nil
+}
+
+// trainLoop takes o.Steps optimizer steps on the batches of loader's
+// first epoch: step computes a batch's losses (with the LM loss from step
+// o.TowerSteps on), the stepper applies their sum's gradients. It logs
+// every o.LogEvery steps, calls save every o.SaveEvery steps (before the
+// last) and at the end, and returns the steps taken and the mean loss
+// terms (Result.Duration is left to the caller).
+func trainLoop(o Options, start time.Time, loader *data.Loader, stepper *train.Stepper, step func(*data.Batch, bool) (losses, error), save func() error) (*Result, error) {
 	epoch := loader.Epoch(0)
 	defer epoch.Close()
 
 	res := &Result{}
 	var acc meanTerms
-	for step := range o.Steps {
+	for s := range o.Steps {
 		batch, err := epoch.Next()
 		if err != nil {
-			return nil, fmt.Errorf("pretrain: step %d: %w", step, err)
+			return nil, fmt.Errorf("pretrain: step %d: %w", s, err)
 		}
-		lm := step >= o.TowerSteps
+		lm := s >= o.TowerSteps
 		tp := autograd.NewTape()
-		ls, err := g.step(batch, lm)
+		ls, err := step(batch, lm)
 		if err != nil {
-			return nil, fmt.Errorf("pretrain: step %d: %w", step, err)
+			return nil, fmt.Errorf("pretrain: step %d: %w", s, err)
 		}
 		info, err := stepper.Backward(tp, ls.total())
 		if err != nil {
-			return nil, fmt.Errorf("pretrain: step %d: %w", step, err)
+			return nil, fmt.Errorf("pretrain: step %d: %w", s, err)
 		}
 		if math.IsNaN(info.Loss) || math.IsInf(info.Loss, 0) {
-			return nil, fmt.Errorf("pretrain: step %d: loss is %v", step, info.Loss)
+			return nil, fmt.Errorf("pretrain: step %d: loss is %v", s, info.Loss)
 		}
 		acc.add(ls)
-		res.Steps = step + 1
+		res.Steps = s + 1
 		lmStart := o.TowerSteps
 		if lmStart == o.Steps {
 			lmStart = 0
 		}
-		if step+1 == lmStart+min(o.LogEvery, o.Steps-lmStart) {
+		if s+1 == lmStart+min(o.LogEvery, o.Steps-lmStart) {
 			res.First = acc.mean()
 		}
-		if (step+1)%o.LogEvery == 0 || step+1 == o.Steps {
+		if (s+1)%o.LogEvery == 0 || s+1 == o.Steps {
 			res.Last = acc.mean()
 			if o.Log != nil {
 				t := acc.mean()
 				fmt.Fprintf(o.Log, "step %d/%d  itc %.4f  itm %.4f  attr %.4f  dec-attr %.4f  lm %.4f  lr %.2e  grad %.3f  %s\n",
-					step+1, o.Steps, t.ITC, t.ITM, t.Attr, t.DecoderAttr, t.LM, info.LR, info.GradNorm, time.Since(start).Round(time.Second))
+					s+1, o.Steps, t.ITC, t.ITM, t.Attr, t.DecoderAttr, t.LM, info.LR, info.GradNorm, time.Since(start).Round(time.Second))
 			}
 			acc = meanTerms{}
 		}
-		if o.SaveEvery > 0 && (step+1)%o.SaveEvery == 0 && step+1 < o.Steps {
-			if err := SaveGIT(model, o.Out); err != nil {
+		if o.SaveEvery > 0 && (s+1)%o.SaveEvery == 0 && s+1 < o.Steps {
+			if err := save(); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if err := SaveGIT(model, o.Out); err != nil {
+	if err := save(); err != nil {
 		return nil, err
-	}
-	res.Duration = time.Since(start)
-	card := modelCard(o, cfg, model.NamedParams(), res)
-	if err := nn.WriteFileAtomic(filepath.Join(o.Out, "README.md"), []byte(card)); err != nil {
-		return nil, fmt.Errorf("pretrain: model card: %w", err)
 	}
 	return res, nil
 }
