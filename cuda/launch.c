@@ -117,3 +117,68 @@ CUresult rc_launch_cast(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr 
     void* a[] = {&x, &y, &n};
     return RC_GO(a);
 }
+
+CUresult rc_launch_ew_unary(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr a, dptr y, rc_ew_layout L,
+                            long long n, int op, float p0, float p1) {
+    void* args[] = {&a, &y, &L, &n, &op, &p0, &p1};
+    return RC_GO(args);
+}
+
+CUresult rc_launch_ew_binary(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr a, dptr b, dptr y,
+                             rc_ew_layout L, long long n, int op, float alpha) {
+    void* args[] = {&a, &b, &y, &L, &n, &op, &alpha};
+    return RC_GO(args);
+}
+
+CUresult rc_launch_ew_where(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr m, int kind, dptr a, dptr b,
+                            dptr y, rc_ew_layout L, long long n) {
+    void* args[] = {&m, &kind, &a, &b, &y, &L, &n};
+    return RC_GO(args);
+}
+
+CUresult rc_launch_ew_fill(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr y, rc_ew_layout L, long long n,
+                           float v) {
+    void* args[] = {&y, &L, &n, &v};
+    return RC_GO(args);
+}
+
+CUresult rc_launch_ew_copy(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr a, dptr y, rc_ew_layout L,
+                           long long n) {
+    void* args[] = {&a, &y, &L, &n};
+    return RC_GO(args);
+}
+
+CUresult rc_launch_reduce(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr x, dptr y, dptr arg,
+                          rc_red_layout L, long long M, long long R, int op, float alpha, float beta) {
+    void* args[] = {&x, &y, &arg, &L, &M, &R, &op, &alpha, &beta};
+    return RC_GO(args);
+}
+
+CUresult rc_launch_rows(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr x, dptr y, int C, float scale,
+                        int flag) {
+    void* args[] = {&x, &y, &C, &scale, &flag};
+    return RC_GO(args);
+}
+
+CUresult rc_launch_rows3(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr a, dptr b, dptr y, int C,
+                         float scale, int flag) {
+    void* args[] = {&a, &b, &y, &C, &scale, &flag};
+    return RC_GO(args);
+}
+
+CUresult rc_launch_rows_eps(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr x, dptr y, int C, float eps) {
+    void* args[] = {&x, &y, &C, &eps};
+    return RC_GO(args);
+}
+
+CUresult rc_launch_rows3_eps(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr a, dptr b, dptr y, int C,
+                             float eps) {
+    void* args[] = {&a, &b, &y, &C, &eps};
+    return RC_GO(args);
+}
+
+CUresult rc_launch_dropout(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr x, dptr y, long long n, float p,
+                           unsigned long long seed, unsigned long long offset) {
+    void* args[] = {&x, &y, &n, &p, &seed, &offset};
+    return RC_GO(args);
+}

@@ -67,4 +67,47 @@ CUresult rc_launch_check_finite(rc_cuda* api, CUfunction f, rc_grid g, CUstream 
 
 CUresult rc_launch_cast(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr x, dptr y, long long n);
 
+// rc_ew_layout mirrors ew_layout in elementwise.cu (same member order and
+// types, so the same C ABI layout on the host and the device).
+#define RC_MAXDIM 8
+typedef struct {
+    int rank;
+    int shape[RC_MAXDIM];
+    long long st[4][RC_MAXDIM];
+    long long off[4];
+} rc_ew_layout;
+
+// rc_red_layout mirrors red_layout in reduce.cu.
+typedef struct {
+    int orank, irank;
+    int oshape[RC_MAXDIM];
+    int ishape[RC_MAXDIM];
+    long long ost[RC_MAXDIM];
+    long long yst[RC_MAXDIM];
+    long long ist[RC_MAXDIM];
+    long long xoff, yoff;
+} rc_red_layout;
+
+CUresult rc_launch_ew_unary(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr a, dptr y, rc_ew_layout L,
+                            long long n, int op, float p0, float p1);
+CUresult rc_launch_ew_binary(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr a, dptr b, dptr y,
+                             rc_ew_layout L, long long n, int op, float alpha);
+CUresult rc_launch_ew_where(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr m, int kind, dptr a, dptr b,
+                            dptr y, rc_ew_layout L, long long n);
+CUresult rc_launch_ew_fill(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr y, rc_ew_layout L, long long n,
+                           float v);
+CUresult rc_launch_ew_copy(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr a, dptr y, rc_ew_layout L,
+                           long long n);
+CUresult rc_launch_reduce(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr x, dptr y, dptr arg,
+                          rc_red_layout L, long long M, long long R, int op, float alpha, float beta);
+CUresult rc_launch_rows(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr x, dptr y, int C, float scale,
+                        int flag);
+CUresult rc_launch_rows3(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr a, dptr b, dptr y, int C,
+                         float scale, int flag);
+CUresult rc_launch_rows_eps(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr x, dptr y, int C, float eps);
+CUresult rc_launch_rows3_eps(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr a, dptr b, dptr y, int C,
+                             float eps);
+CUresult rc_launch_dropout(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr x, dptr y, long long n, float p,
+                           unsigned long long seed, unsigned long long offset);
+
 #endif

@@ -110,8 +110,8 @@ type MatMulArgs struct {
 
 // normalise fills the defaults and checks the shapes against the buffers.
 func (a *MatMulArgs) normalise(op string) error {
-	if a.In != tensor.F16 && a.In != tensor.BF16 {
-		return fmt.Errorf("cuda: %s: input dtype %v (want f16 or bf16)", op, a.In)
+	if a.In != tensor.F16 && a.In != tensor.BF16 && a.In != tensor.F32 {
+		return fmt.Errorf("cuda: %s: input dtype %v (want f16, bf16 or f32)", op, a.In)
 	}
 	if a.Out != a.In && a.Out != tensor.F32 {
 		return fmt.Errorf("cuda: %s: output dtype %v for %v inputs (want %v or f32)", op, a.Out, a.In, a.In)
@@ -162,14 +162,19 @@ func (a *MatMulArgs) normalise(op string) error {
 }
 
 // MatMul runs radcap's tensor-core matmul (mma.sync on sm_80+, scalar
-// FMAs from the same tiles before).
+// FMAs from the same tiles before) for f16/bf16 inputs, and a CUDA-core
+// fp32 kernel (matmul_f32.cu) for f32 inputs and output.
 func (d *Device) MatMul(a MatMulArgs) error {
 	if err := a.normalise("MatMul"); err != nil {
 		return err
 	}
 	in, _ := suffix("MatMul", a.In)
 	out, _ := suffix("MatMul", a.Out)
-	g := grid((a.N+63)/64, (a.M+63)/64, a.Batch, 128, 1)
+	threads := 128
+	if a.In == tensor.F32 {
+		threads = 256
+	}
+	g := grid((a.N+63)/64, (a.M+63)/64, a.Batch, threads, 1)
 	return d.launch("matmul_"+in+"_"+out, func(f C.CUfunction) C.CUresult {
 		return C.rc_launch_matmul(d.l.cu, f, g, d.stream, dptr(a.A), dptr(a.B), dptr(a.C),
 			C.int(a.M), C.int(a.N), C.int(a.K), C.int(a.LdA), C.int(a.LdB), C.int(a.LdC),
