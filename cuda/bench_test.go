@@ -72,39 +72,36 @@ func BenchmarkMatMul(b *testing.B) {
 	}
 }
 
-// BenchmarkAttention times the fused forward + backward at git-base's
-// decoder shape (batch 8, 12 heads, 237 tokens, head dim 64, GIT mask)
-// and BLIP's ViT shape (577 tokens, no mask). The reference,
-// PyTorch's scaled_dot_product_attention, has to be timed separately
-// (see NOTES.md).
+// attentionShapes are the attention calls of a git-base / blip-base
+// training step at batch 8, caption length 40; bench/sdpa.py times
+// PyTorch's scaled_dot_product_attention on the same list.
+var attentionShapes = []struct {
+	name              string
+	bs, h, tq, tk, hd int
+	mask              MaskKind
+	prefix            int
+}{
+	{"git-decoder", 8, 12, 237, 237, 64, MaskGIT, 197},
+	{"blip-vit", 8, 12, 577, 577, 64, MaskNone, 0},
+	{"blip-cross", 8, 12, 40, 577, 64, MaskNone, 0},
+}
+
+// BenchmarkAttention times the fused forward + backward in fp16 on
+// attentionShapes. Its reference, PyTorch's scaled_dot_product_attention
+// on the same GPU, is bench/sdpa.py (bench/run_gpu.sh runs both and puts
+// the ratio in one table).
 func BenchmarkAttention(b *testing.B) {
 	d := openGPU(b)
-	rng := freshRNG(b)
-	for _, s := range []struct {
-		name         string
-		bs, h, t, hd int
-		mask         MaskKind
-		prefix       int
-	}{{"git-decoder", 8, 12, 237, 64, MaskGIT, 197}, {"blip-vit", 8, 12, 577, 64, MaskNone, 0}} {
+	for _, s := range attentionShapes {
 		b.Run(s.name, func(b *testing.B) {
-			n := s.bs * s.h * s.t * s.hd
-			a := AttentionArgs{DType: tensor.F16, B: s.bs, H: s.h, Tq: s.t, Tk: s.t, D: s.hd, Mask: s.mask, Prefix: s.prefix,
-				Q: upload(b, d, tensor.F16, randVals(rng, tensor.F16, n, 1)), K: upload(b, d, tensor.F16, randVals(rng, tensor.F16, n, 1)),
-				V: upload(b, d, tensor.F16, randVals(rng, tensor.F16, n, 1)), O: poisoned(b, d, tensor.F16, n),
-				LSE: poisoned(b, d, tensor.F32, s.bs*s.h*s.t)}
-			g := AttentionGradArgs{AttentionArgs: a, GO: upload(b, d, tensor.F16, randVals(rng, tensor.F16, n, 1)),
-				DQ: poisoned(b, d, tensor.F16, n), DK: poisoned(b, d, tensor.F16, n), DV: poisoned(b, d, tensor.F16, n)}
-			b.ResetTimer()
-			per := timeIt(b, d, b.N, func() error {
-				if err := d.Attention(a); err != nil {
-					return err
-				}
-				return d.AttentionGrad(g)
-			})
-			// 2 matmuls forward, 5 backward (incl. recomputing S), each 2·T²·D per head.
-			flop := 7 * 2 * float64(s.bs*s.h) * float64(s.t) * float64(s.t) * float64(s.hd)
+			per, err := d.TimeAttention(tensor.F16, s.bs, s.h, s.tq, s.tk, s.hd, s.mask, s.prefix, b.N)
+			if err != nil {
+				b.Fatal(err)
+			}
+			// 2 products forward, 5 backward (incl. recomputing S), each 2·Tq·Tk·D per head.
+			flop := 7 * 2 * float64(s.bs*s.h) * float64(s.tq) * float64(s.tk) * float64(s.hd)
 			b.ReportMetric(flop/per.Seconds()/1e12, "TFLOP/s")
-			b.ReportMetric(float64(per.Microseconds())/1000, "ms/fwd+bwd")
+			b.ReportMetric(float64(per.Nanoseconds())/1e6, "ms/fwd+bwd")
 		})
 	}
 }

@@ -2,7 +2,12 @@
 
 package cuda
 
-import "errors"
+import (
+	"errors"
+	"time"
+
+	"radcap/tensor"
+)
 
 // errNoCgo is Open's error in a binary built without cgo.
 var errNoCgo = errors.New("cuda: this radcap was built with CGO_ENABLED=0, so it cannot load the CUDA libraries; rebuild with cgo (CGO_ENABLED=1 and a C compiler) to use --device cuda")
@@ -21,3 +26,26 @@ func (d *Device) Name() string { return "" }
 
 // Arch is 0 without cgo.
 func (d *Device) Arch() int { return 0 }
+
+// TimeMatMul fails without cgo.
+func (d *Device) TimeMatMul(dt tensor.DType, m, n, k int, lt bool, reps int) (time.Duration, error) {
+	return 0, errNoCgo
+}
+
+// TimeAttention fails without cgo.
+func (d *Device) TimeAttention(dt tensor.DType, b, h, tq, tk, dh int, mask MaskKind, prefix, reps int) (time.Duration, error) {
+	return 0, errNoCgo
+}
+
+// HasCublasLt is false without cgo.
+func (d *Device) HasCublasLt() bool { return false }
+
+// MaskKind selects the structural part of an attention mask.
+type MaskKind int
+
+// The mask kinds (see the cgo build).
+const (
+	MaskNone   MaskKind = 0
+	MaskCausal MaskKind = 1
+	MaskGIT    MaskKind = 2
+)
