@@ -138,6 +138,9 @@ func sigmoid(x float64) float64 {
 
 // gelu records one GELU variant.
 func gelu(op string, kind geluKind, a *Var) *Var {
+	if !a.Value.OnHost() {
+		return geluDevice(op, GELUKind(kind), a)
+	}
 	x := contig(a.Value)
 	f32 := isF32(op, x)
 	y := tensor.Zeros(x.DType(), x.Shape()...)

@@ -152,6 +152,9 @@ func unaryBackward[T float](kind unaryKind, g, x, y, dx []T) {
 // its backward is unaryBackward of kind.
 func unary(op string, kind unaryKind, a *Var, y *tensor.Tensor) *Var {
 	x := a.Value
+	if !x.OnHost() {
+		return unaryDevice(op, kind, a, y)
+	}
 	f32 := isF32(op, x)
 	return record(op, y, false, func(g *tensor.Tensor) []*tensor.Tensor {
 		g, xc := contig(g), contig(x)

@@ -57,6 +57,9 @@ func attention(op string, q, k, v *Var, mask *tensor.Tensor, causal bool, scale,
 	if scale == 0 {
 		scale = 1 / math.Sqrt(float64(qv.Dim(-1)))
 	}
+	if !qv.OnHost() || !kv.OnHost() || !vv.OnHost() {
+		return attentionDevice(op, q, k, v, mask, causal, scale, dropP, rng)
+	}
 	tq, tk := qv.Dim(-2), kv.Dim(-2)
 	p := tensor.MatMul(qv, kv, false, true) // q kᵀ, fresh and contiguous
 	// Without a mask the softmax applies a positive scale itself (one pass

@@ -28,6 +28,9 @@ func Embedding(w *Var, ids *tensor.Tensor, paddingIdx int) *Var {
 	if ids.DType() != tensor.I64 {
 		panic(fmt.Sprintf("autograd.Embedding: ids dtype %v (want int64)", ids.DType()))
 	}
+	if !wv.OnHost() || !ids.OnHost() {
+		return embeddingDevice(w, ids, paddingIdx)
+	}
 	v, d := wv.Dim(0), wv.Dim(1)
 	idx := contig(ids).I64()
 	for i, id := range idx {
@@ -87,6 +90,9 @@ func Dropout(x *Var, p float64, training bool, rng *rand.Rand) *Var {
 	}
 	if !training || p == 0 {
 		return x
+	}
+	if !x.Value.OnHost() {
+		return dropoutDevice(x, p, rng)
 	}
 	xv := contig(x.Value)
 	keep := keepScale(p)

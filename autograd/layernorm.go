@@ -134,6 +134,9 @@ func LayerNorm(x, w, b *Var, eps float64) *Var {
 			bv = t
 		}
 	}
+	if !xv.OnHost() || (wv != nil && !wv.OnHost()) || (bv != nil && !bv.OnHost()) {
+		return layerNormDevice(x, w, b, wv, bv, eps)
+	}
 	y := tensor.Zeros(xv.DType(), xv.Shape()...)
 	mean, rstd := make([]float64, rows), make([]float64, rows)
 	f32 := isF32("LayerNorm", xv)

@@ -47,6 +47,9 @@ func crossEntropy(op string, logits *Var, targets *tensor.Tensor, ignore int64, 
 	if eps < 0 || eps > 1 {
 		panic(fmt.Sprintf("autograd.%s: label smoothing %v outside [0, 1]", op, eps))
 	}
+	if !x.OnHost() || !targets.OnHost() {
+		return crossEntropyDevice(op, logits, x, targets, ignore, eps, mean)
+	}
 	tg := contig(targets).I64()
 	kept := 0
 	for i, t := range tg {

@@ -79,7 +79,9 @@ func Linear(x, w, b *Var) *Var {
 			panic(fmt.Sprintf("autograd.Linear: bias %v for weight %v (want [%d])", bv.Shape(), wv.Shape(), out))
 		}
 		sameDType("Linear", y, bv)
-		if isF32("Linear", y) {
+		if !y.OnHost() || !bv.OnHost() {
+			y = tensor.Add(y, bv) // on a device: a broadcast add, as addRows does
+		} else if isF32("Linear", y) {
 			addRows(data[float32](y), data[float32](contig(bv)))
 		} else {
 			addRows(data[float64](y), data[float64](contig(bv)))
@@ -143,13 +145,19 @@ func Patchify(x, w, b *Var) *Var {
 	geo := patchGeom{B: xv.Dim(0), C: xv.Dim(1), H: xv.Dim(2), W: xv.Dim(3), P: wv.Dim(2)}
 	geo.Hp, geo.Wp = geo.H/geo.P, geo.W/geo.P
 	d := wv.Dim(0)
-	xc := contig(xv)
-	cols := tensor.Zeros(xv.DType(), geo.B*geo.Hp*geo.Wp, geo.C*geo.P*geo.P)
 	f32 := isF32("Patchify", xv)
-	if f32 {
-		im2col(geo, data[float32](xc), data[float32](cols), false)
-	} else {
-		im2col(geo, data[float64](xc), data[float64](cols), false)
+	dev := !xv.OnHost() || !wv.OnHost() || (b != nil && !b.Value.OnHost())
+	var cols *tensor.Tensor
+	switch {
+	case dev:
+		deviceOf("Patchify", xv, wv)
+		cols = patchColsDevice(geo, xv)
+	case f32:
+		cols = tensor.Zeros(xv.DType(), geo.B*geo.Hp*geo.Wp, geo.C*geo.P*geo.P)
+		im2col(geo, data[float32](contig(xv)), data[float32](cols), false)
+	default:
+		cols = tensor.Zeros(xv.DType(), geo.B*geo.Hp*geo.Wp, geo.C*geo.P*geo.P)
+		im2col(geo, data[float64](contig(xv)), data[float64](cols), false)
 	}
 	w2 := wv.Reshape(d, -1) // [D, C·P·P]
 	y := tensor.MatMul(cols, w2, false, true)
@@ -159,7 +167,9 @@ func Patchify(x, w, b *Var) *Var {
 			panic(fmt.Sprintf("autograd.Patchify: bias %v for weight %v (want [%d])", b.Value.Shape(), wv.Shape(), d))
 		}
 		sameDType("Patchify", xv, b.Value)
-		if f32 {
+		if dev {
+			y = tensor.Add(y, b.Value)
+		} else if f32 {
 			addRows(data[float32](y), data[float32](contig(b.Value)))
 		} else {
 			addRows(data[float64](y), data[float64](contig(b.Value)))
@@ -171,13 +181,16 @@ func Patchify(x, w, b *Var) *Var {
 		grads := make([]*tensor.Tensor, len(inputs))
 		if x.RequiresGrad {
 			dcols := tensor.MatMul(g2, w2, false, false)
-			dx := tensor.Zeros(xv.DType(), xv.Shape()...)
-			if f32 {
-				im2col(geo, data[float32](dx), data[float32](dcols), true)
-			} else {
-				im2col(geo, data[float64](dx), data[float64](dcols), true)
+			switch {
+			case dev:
+				grads[0] = patchImageDevice(geo, dcols, xv)
+			case f32:
+				grads[0] = tensor.Zeros(xv.DType(), xv.Shape()...)
+				im2col(geo, data[float32](grads[0]), data[float32](dcols), true)
+			default:
+				grads[0] = tensor.Zeros(xv.DType(), xv.Shape()...)
+				im2col(geo, data[float64](grads[0]), data[float64](dcols), true)
 			}
-			grads[0] = dx
 		}
 		if w.RequiresGrad {
 			grads[1] = tensor.MatMul(g2, cols, true, false).Reshape(wv.Shape()...)

@@ -63,6 +63,9 @@ func Max(a *Var, axis int, keepdim bool) *Var {
 	d := normAxis("Max", axis, x.Rank())
 	vals, arg := tensor.Max(x, d, keepdim)
 	return record("Max", vals, false, func(g *tensor.Tensor) []*tensor.Tensor {
+		if !x.OnHost() {
+			return []*tensor.Tensor{maxBackwardDevice(x, arg, g, d, keepdim)}
+		}
 		sh := x.Shape()
 		outer, n, inner := 1, sh[d], 1
 		for i := range sh {

@@ -79,9 +79,7 @@ func Contiguous(a *Var) *Var {
 func Narrow(a *Var, dim, start, length int) *Var {
 	x := a.Value
 	return record("Narrow", x.Narrow(dim, start, length), false, func(g *tensor.Tensor) []*tensor.Tensor {
-		da := tensor.Zeros(x.DType(), x.Shape()...)
-		da.Narrow(dim, start, length).CopyFrom(g)
-		return []*tensor.Tensor{da}
+		return []*tensor.Tensor{narrowGrad(x, g, func(t *tensor.Tensor) *tensor.Tensor { return t.Narrow(dim, start, length) })}
 	}, a)
 }
 
@@ -92,9 +90,7 @@ func Narrow(a *Var, dim, start, length int) *Var {
 func Select(a *Var, dim, index int) *Var {
 	x := a.Value
 	return record("Select", x.Select(dim, index), false, func(g *tensor.Tensor) []*tensor.Tensor {
-		da := tensor.Zeros(x.DType(), x.Shape()...)
-		da.Select(dim, index).CopyFrom(g)
-		return []*tensor.Tensor{da}
+		return []*tensor.Tensor{narrowGrad(x, g, func(t *tensor.Tensor) *tensor.Tensor { return t.Select(dim, index) })}
 	}, a)
 }
 

@@ -66,6 +66,9 @@ func softmaxBackRows[T float](g, y, dx []T, n int) {
 //	backward: dx = y ⊙ (g − Σ g ⊙ y)
 func Softmax(a *Var, axis int) *Var {
 	return lastAxis("Softmax", a, axis, func(a *Var) *Var {
+		if !a.Value.OnHost() {
+			return softmaxDevice("Softmax", a, false)
+		}
 		x := contig(a.Value)
 		_, n := lastDim("Softmax", x)
 		y := tensor.Zeros(x.DType(), x.Shape()...)
@@ -139,6 +142,9 @@ func logSoftmaxBackRows[T float](g, y, dx []T, n int) {
 //	backward: dx = g − softmax(x) Σ g
 func LogSoftmax(a *Var, axis int) *Var {
 	return lastAxis("LogSoftmax", a, axis, func(a *Var) *Var {
+		if !a.Value.OnHost() {
+			return softmaxDevice("LogSoftmax", a, true)
+		}
 		x := contig(a.Value)
 		_, n := lastDim("LogSoftmax", x)
 		y := tensor.Zeros(x.DType(), x.Shape()...)
@@ -215,6 +221,9 @@ func l2NormBackRows[T float](g, y, dx []T, norms []float64, n int, eps float64) 
 //	backward: dx = (g − y (g·y)) / ‖x‖   (dx = g / eps where ‖x‖ ≤ eps)
 func L2Normalize(a *Var, axis int, eps float64) *Var {
 	return lastAxis("L2Normalize", a, axis, func(a *Var) *Var {
+		if !a.Value.OnHost() {
+			return l2NormalizeDevice(a, eps)
+		}
 		x := contig(a.Value)
 		rows, n := lastDim("L2Normalize", x)
 		y := tensor.Zeros(x.DType(), x.Shape()...)

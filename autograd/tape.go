@@ -232,7 +232,7 @@ func (tp *Tape) Backward(loss *Var) error {
 	if loss.Value.Numel() != 1 {
 		return fmt.Errorf("autograd: Backward of a non-scalar %v value (use BackwardWithGrad)", loss.Value.Shape())
 	}
-	return tp.BackwardWithGrad(loss, tensor.Full(loss.Value.DType(), 1, loss.Value.Shape()...))
+	return tp.BackwardWithGrad(loss, tensor.FullOn(loss.Value.Device(), loss.Value.DType(), 1, loss.Value.Shape()...))
 }
 
 // BackwardWithGrad is Backward for any output, seeded with grad = d(loss)/d(out)

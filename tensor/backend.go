@@ -322,7 +322,12 @@ func EmptyOn(device string, dt DType, shape ...int) *Tensor {
 }
 
 // ZerosOn returns a new contiguous tensor of zeros on device.
-func ZerosOn(device string, dt DType, shape ...int) *Tensor { return FullOn(device, dt, 0, shape...) }
+func ZerosOn(device string, dt DType, shape ...int) *Tensor {
+	if device == "cpu" {
+		return Zeros(dt, shape...)
+	}
+	return FullOn(device, dt, 0, shape...)
+}
 
 // FullOn returns a new contiguous tensor on device with every element v.
 func FullOn(device string, dt DType, v float64, shape ...int) *Tensor {

@@ -1,0 +1,184 @@
+package autograd_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"radcap/autograd"
+	"radcap/internal/emu"
+	"radcap/tensor"
+)
+
+// These tests run every op of package autograd, forward and backward, on
+// the emulated devices and compare with the host: "emu" (whose fused
+// kernels are autograd's own CPU ops on private copies, so results match
+// to rounding) and "emu-nofused" (which makes every fused op run as its
+// composition of tensor ops on the device). A device path that read
+// device data on the host would panic (the emulator's handles are opaque
+// to package tensor), and the emulator's download counter proves that no
+// forward or backward copied anything back to the host.
+
+// graph is one differentiable computation: inputs (host tensors; which
+// want gradients), and f building the output from Vars on some device.
+type graph struct {
+	name  string
+	in    func(rng *rand.Rand, dt tensor.DType) []*tensor.Tensor
+	grad  []bool // which inputs are Params (the rest are constants)
+	f     func(v []*autograd.Var) *autograd.Var
+	exact bool // the emulator's fused kernel is the CPU op itself: demand 1e-12
+	// composed marks ops that no fused interface covers, so they run as
+	// compositions on every device (rounding like emu-nofused in float32).
+	composed bool
+}
+
+// result is a graph's output and the gradients of its Params, on the host.
+type result struct {
+	out   *tensor.Tensor
+	grads []*tensor.Tensor
+}
+
+// runGraph evaluates g on dev (inputs moved there first) with a fresh rng
+// of seed, seeds the backward with a fixed random cotangent and returns the
+// output and gradients brought back to the host.
+func runGraph(t *testing.T, g graph, dt tensor.DType, dev string, seed uint64) result {
+	t.Helper()
+	hin := g.in(rand.New(rand.NewPCG(seed, 9)), dt)
+	vars := make([]*autograd.Var, len(hin))
+	tp := autograd.NewTape()
+	for i, h := range hin {
+		d, err := h.ToDevice(dev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i < len(g.grad) && g.grad[i] {
+			vars[i] = autograd.Param(d)
+		} else {
+			vars[i] = tp.Const(d)
+		}
+	}
+	var downloads int64
+	stats := func() int64 {
+		if b, err := tensor.LookupBackend(dev); err == nil {
+			switch e := b.(type) {
+			case *emu.Fused:
+				return e.Stats().Downloads
+			case *emu.Backend:
+				return e.Stats().Downloads
+			}
+		}
+		return 0
+	}
+	downloads = stats()
+	out := g.f(vars)
+	cot := tensor.RandN(rand.New(rand.NewPCG(seed, 10)), dt, out.Shape()...)
+	dcot, err := cot.ToDevice(dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.RequiresGrad {
+		if err := tp.BackwardWithGrad(out, dcot); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := stats() - downloads; n != 0 {
+		t.Errorf("%s on %s: %d downloads from the device during forward and backward", g.name, dev, n)
+	}
+	r := result{out: toHost(t, out.Value)}
+	for i, v := range vars {
+		if i < len(g.grad) && g.grad[i] {
+			if v.Grad == nil {
+				t.Fatalf("%s on %s: input %d got no gradient", g.name, dev, i)
+			}
+			if v.Grad.Device() != dev {
+				t.Fatalf("%s on %s: gradient of input %d is on %s", g.name, dev, i, v.Grad.Device())
+			}
+			r.grads = append(r.grads, toHost(t, v.Grad))
+		}
+	}
+	return r
+}
+
+func toHost(t *testing.T, d *tensor.Tensor) *tensor.Tensor {
+	t.Helper()
+	h, err := d.ToDevice("cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// relDiff is the largest |a−b| / max(|a|, |b|, 1e-3) (NaN against NaN is 0).
+func relDiff(t *testing.T, what string, a, b *tensor.Tensor) float64 {
+	t.Helper()
+	if fmt.Sprint(a.Shape()) != fmt.Sprint(b.Shape()) || a.DType() != b.DType() {
+		t.Fatalf("%s: %v%v vs %v%v", what, a.DType(), a.Shape(), b.DType(), b.Shape())
+	}
+	x, y := a.Float64s(), b.Float64s()
+	worst := 0.0
+	for i := range x {
+		if math.IsNaN(x[i]) && math.IsNaN(y[i]) || x[i] == y[i] {
+			continue
+		}
+		e := math.Abs(x[i]-y[i]) / max(math.Abs(x[i]), math.Abs(y[i]), 1e-3)
+		if math.IsNaN(e) {
+			e = math.Inf(1)
+		}
+		worst = max(worst, e)
+	}
+	return worst
+}
+
+// registerEmus registers both emulators.
+func registerEmus(t *testing.T) {
+	t.Helper()
+	for _, plain := range []bool{false, true} {
+		if _, err := emu.Register(plain); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestDeviceOpsMatchCPU compares every op's output and gradients on both
+// emulators with the host, in float32 and float64.
+func TestDeviceOpsMatchCPU(t *testing.T) {
+	registerEmus(t)
+	for _, g := range deviceGraphs() {
+		for _, dt := range []tensor.DType{tensor.F32, tensor.F64} {
+			for _, dev := range []string{emu.Name, emu.PlainName} {
+				// Fused ops on emu are the CPU kernels; compositions round
+				// differently (statistics in the dtype, not float64).
+				tol := 1e-6
+				switch {
+				case dev == emu.Name && g.exact:
+					tol = 1e-12
+				case dt == tensor.F64:
+					tol = 1e-10
+				case dev == emu.PlainName || g.composed:
+					tol = 2e-5
+				}
+				t.Run(fmt.Sprintf("%s/%v/%s", g.name, dt, dev), func(t *testing.T) {
+					worst := 0.0
+					for _, seed := range []uint64{1, 2} {
+						want := runGraph(t, g, dt, "cpu", seed)
+						got := runGraph(t, g, dt, dev, seed)
+						if e := relDiff(t, "output", got.out, want.out); e > tol {
+							t.Errorf("seed %d: output differs by %.3g (> %.3g)", seed, e, tol)
+						} else {
+							worst = max(worst, e)
+						}
+						for i := range want.grads {
+							if e := relDiff(t, "grad", got.grads[i], want.grads[i]); e > tol {
+								t.Errorf("seed %d: gradient %d differs by %.3g (> %.3g)", seed, i, e, tol)
+							} else {
+								worst = max(worst, e)
+							}
+						}
+					}
+					t.Logf("largest relative difference %.3g (bound %.3g)", worst, tol)
+				})
+			}
+		}
+	}
+}
