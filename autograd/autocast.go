@@ -33,8 +33,14 @@ func RoundBF16(x *Var) *Var {
 }
 
 // roundBF16 returns a new contiguous tensor of t's shape and dtype (F32 or
-// F64) holding t's values rounded to bfloat16.
+// F64) holding t's values rounded to bfloat16. On a device it is two
+// casts there, to bfloat16 and back.
 func roundBF16(t *tensor.Tensor) *tensor.Tensor {
+	if !t.OnHost() {
+		if dt := t.DType(); dt == tensor.F32 || dt == tensor.F64 {
+			return t.To(tensor.BF16).To(dt)
+		}
+	}
 	switch t.DType() {
 	case tensor.F32:
 		src := contig(t).F32()

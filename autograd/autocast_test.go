@@ -1,12 +1,26 @@
-package autograd
+package autograd_test
 
 import (
 	"math"
 	"math/big"
+	"math/rand/v2"
 	"testing"
+	"time"
 
+	"radcap/autograd"
+	"radcap/internal/emu"
 	"radcap/tensor"
 )
+
+// roundSeeds returns two fixed seeds and one from the clock (logged).
+func roundSeeds(t *testing.T) []uint64 {
+	t.Helper()
+	fresh := uint64(time.Now().UnixNano())
+	t.Logf("seeds 1, 2 and %d", fresh)
+	return []uint64{1, 2, fresh}
+}
+
+func rngOf(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 42)) }
 
 // bigBF16 rounds a finite float32 whose magnitude is a float32 normal to
 // 8 significant bits, ties to even, with math/big: an independent
@@ -37,8 +51,8 @@ func roundCases(t *testing.T) []float32 {
 		math.Float32frombits(0x7f7f8000),        // the halfway point to 2^128, odd: rounds to Inf
 		math.SmallestNonzeroFloat32 * (1 << 23), // the smallest float32 normal
 	}
-	for _, seed := range testSeeds(t) {
-		rng := newRNG(seed)
+	for _, seed := range roundSeeds(t) {
+		rng := rngOf(seed)
 		for range 2000 {
 			e := rng.IntN(200) - 100
 			vals = append(vals, float32(math.Ldexp(rng.NormFloat64(), e)))
@@ -51,7 +65,7 @@ func roundCases(t *testing.T) []float32 {
 // round-to-nearest-even at 8 bits, and with tensor.F32ToBF16.
 func TestRoundBF16Forward(t *testing.T) {
 	vals := roundCases(t)
-	y := RoundBF16(Const(tensor.FromF32(vals, len(vals)))).Value
+	y := autograd.RoundBF16(autograd.Const(tensor.FromF32(vals, len(vals)))).Value
 	if y.DType() != tensor.F32 || y.Dim(0) != len(vals) {
 		t.Fatalf("RoundBF16 gave %v%v, want float32[%d]", y.DType(), y.Shape(), len(vals))
 	}
@@ -79,7 +93,7 @@ func TestRoundBF16Forward(t *testing.T) {
 		{0x00000001, 0x00000000}, {0x00008000, 0x00000000}, {0x00018000, 0x00020000}, // subnormals, ties to even
 		{0x7fc00001, 0x7fc00000}, {0xff800000, 0xff800000},
 	} {
-		out := RoundBF16(Const(tensor.FromF32([]float32{math.Float32frombits(c.in)}, 1))).Value.F32()[0]
+		out := autograd.RoundBF16(autograd.Const(tensor.FromF32([]float32{math.Float32frombits(c.in)}, 1))).Value.F32()[0]
 		if b := math.Float32bits(out); b != c.want {
 			t.Errorf("RoundBF16(%#08x) = %#08x, want %#08x", c.in, b, c.want)
 		}
@@ -93,14 +107,14 @@ func TestRoundBF16Forward(t *testing.T) {
 // its finite differences are 0 or huge; the gradient of a cast is defined,
 // not derived.)
 func TestRoundBF16Backward(t *testing.T) {
-	for _, seed := range testSeeds(t) {
-		rng := newRNG(seed)
+	for _, seed := range roundSeeds(t) {
+		rng := rngOf(seed)
 		for _, dt := range []tensor.DType{tensor.F32, tensor.F64} {
-			x := Param(tensor.RandN(rng, dt, 3, 5))
-			xt := Permute(x, 1, 0) // [5, 3], strided
+			x := autograd.Param(tensor.RandN(rng, dt, 3, 5))
+			xt := autograd.Permute(x, 1, 0) // [5, 3], strided
 			g := tensor.RandN(rng, dt, 5, 3)
-			tp := NewTape()
-			y := RoundBF16(xt)
+			tp := autograd.NewTape()
+			y := autograd.RoundBF16(xt)
 			if err := tp.BackwardWithGrad(y, g); err != nil {
 				t.Fatal(err)
 			}
@@ -127,20 +141,67 @@ func TestRoundBF16Backward(t *testing.T) {
 // TestRoundBF16Idempotent checks that rounding bfloat16 values changes
 // nothing, forward and backward, and that a constant records nothing.
 func TestRoundBF16Idempotent(t *testing.T) {
-	rng := newRNG(3)
-	x := Param(tensor.RandN(rng, tensor.F32, 64))
-	once := RoundBF16(x)
-	twice := RoundBF16(once)
+	rng := rngOf(3)
+	x := autograd.Param(tensor.RandN(rng, tensor.F32, 64))
+	once := autograd.RoundBF16(x)
+	twice := autograd.RoundBF16(once)
 	a, b := once.Value.F32(), twice.Value.F32()
 	for i := range a {
 		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
 			t.Fatalf("element %d: bf16(bf16(x)) = %g, bf16(x) = %g", i, b[i], a[i])
 		}
 	}
-	if c := RoundBF16(Const(x.Value)); c.RequiresGrad {
+	if c := autograd.RoundBF16(autograd.Const(x.Value)); c.RequiresGrad {
 		t.Error("RoundBF16 of a constant requires a gradient")
 	}
 	if !twice.RequiresGrad {
 		t.Error("RoundBF16 of a parameter does not require a gradient")
+	}
+}
+
+// TestRoundBF16OnDevice checks that RoundBF16 on the emulated devices
+// gives the host's values and gradients bit for bit.
+func TestRoundBF16OnDevice(t *testing.T) {
+	registerEmus(t)
+	rng := rngOf(4)
+	x := tensor.RandN(rng, tensor.F32, 4, 6)
+	g := tensor.RandN(rng, tensor.F32, 4, 6)
+	hx := autograd.Param(x)
+	tp := autograd.NewTape()
+	hy := autograd.RoundBF16(hx)
+	if err := tp.BackwardWithGrad(hy, g); err != nil {
+		t.Fatal(err)
+	}
+	for _, dev := range []string{emu.Name, emu.PlainName} {
+		dx, err := x.ToDevice(dev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dg, err := g.ToDevice(dev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		px := autograd.Param(dx)
+		tp := autograd.NewTape()
+		y := autograd.RoundBF16(px)
+		if err := tp.BackwardWithGrad(y, dg); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			what      string
+			got, want *tensor.Tensor
+		}{{"value", y.Value, hy.Value}, {"gradient", px.Grad, hx.Grad}} {
+			h, err := c.got.ToDevice("cpu")
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, b := h.F32(), c.want.F32()
+			for i := range a {
+				if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+					t.Errorf("%s: %s[%d] = %g on the device, %g on the host", dev, c.what, i, a[i], b[i])
+					break
+				}
+			}
+		}
 	}
 }
