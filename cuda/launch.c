@@ -17,7 +17,7 @@ CUresult rc_launch_matmul(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dpt
 
 #define RC_LAYOUT_ARGS                                                                                       \
     &L.H, &L.Tq, &L.Tk, &L.D, &L.qB, &L.qH, &L.qT, &L.kB, &L.kH, &L.kT, &L.vB, &L.vH, &L.vT, &L.oB, &L.oH, \
-        &L.oT, &L.scale, &L.keep, &L.mode, &L.prefix
+        &L.oT, &L.scale, &L.keep, &L.mode, &L.prefix, &L.amask, &L.aB, &L.aH, &L.aQ, &L.aK
 
 CUresult rc_launch_attn_fwd(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr q, dptr k, dptr v, dptr o,
                             dptr lse, rc_attn_layout L) {
@@ -136,9 +136,21 @@ CUresult rc_launch_ew_where(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, d
     return RC_GO(args);
 }
 
-CUresult rc_launch_ew_fill(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr y, rc_ew_layout L, long long n,
-                           float v) {
-    void* args[] = {&y, &L, &n, &v};
+CUresult rc_launch_ew_fill(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr y, int size, rc_ew_layout L,
+                           long long n, unsigned long long bits) {
+    void* args[] = {&y, &size, &L, &n, &bits};
+    return RC_GO(args);
+}
+
+CUresult rc_launch_ew_cast(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr a, int ka, dptr y, int ky,
+                           rc_ew_layout L, long long n) {
+    void* args[] = {&a, &ka, &y, &ky, &L, &n};
+    return RC_GO(args);
+}
+
+CUresult rc_launch_ew_gather(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr a, dptr y, dptr idx,
+                             rc_ew_layout L, int gdim, long long V, long long gstride, long long n) {
+    void* args[] = {&a, &y, &idx, &L, &gdim, &V, &gstride, &n};
     return RC_GO(args);
 }
 

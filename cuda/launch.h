@@ -27,6 +27,8 @@ typedef struct {
     float scale;
     dptr keep;
     int mode, prefix;
+    dptr amask;
+    long long aB, aH, aQ, aK;
 } rc_attn_layout;
 
 CUresult rc_launch_attn_fwd(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr q, dptr k, dptr v, dptr o,
@@ -94,8 +96,12 @@ CUresult rc_launch_ew_binary(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, 
                              rc_ew_layout L, long long n, int op, float alpha);
 CUresult rc_launch_ew_where(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr m, int kind, dptr a, dptr b,
                             dptr y, rc_ew_layout L, long long n);
-CUresult rc_launch_ew_fill(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr y, rc_ew_layout L, long long n,
-                           float v);
+CUresult rc_launch_ew_fill(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr y, int size, rc_ew_layout L,
+                           long long n, unsigned long long bits);
+CUresult rc_launch_ew_cast(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr a, int ka, dptr y, int ky,
+                           rc_ew_layout L, long long n);
+CUresult rc_launch_ew_gather(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr a, dptr y, dptr idx,
+                             rc_ew_layout L, int gdim, long long V, long long gstride, long long n);
 CUresult rc_launch_ew_copy(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr a, dptr y, rc_ew_layout L,
                            long long n);
 CUresult rc_launch_reduce(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr x, dptr y, dptr arg,

@@ -42,7 +42,15 @@ type AttentionArgs struct {
 	Mask           MaskKind // structural mask
 	Prefix         int      // image tokens for MaskGIT
 	Keep           *Buffer  // uint8 [B, Tk], 0 = padding key; nil = none
+	// Add is an optional additive mask of DType, element (b, h, i, j) at
+	// b·AddL.Batch + h·AddL.Head + i·AddL.Row + j·AddL.Col (0 strides
+	// broadcast), added to the scores before the softmax.
+	Add  *Buffer
+	AddL MaskLayout
 }
+
+// MaskLayout gives the element strides of an additive mask [B, H, Tq, Tk].
+type MaskLayout struct{ Batch, Head, Row, Col int }
 
 // AttentionGradArgs add the output gradient and the input gradients; GO
 // has O's layout, DQ Q's, DK K's and DV V's.
@@ -94,6 +102,15 @@ func (a *AttentionArgs) normalise(op string) (C.rc_attn_layout, error) {
 	if err := optional(op, "Keep", a.Keep, a.B*a.Tk, tensor.U8); err != nil {
 		return L, err
 	}
+	if a.Add != nil {
+		l := a.AddL
+		if l.Batch < 0 || l.Head < 0 || l.Row < 0 || l.Col < 0 {
+			return L, fmt.Errorf("cuda: %s: additive mask strides %+v", op, l)
+		}
+		if err := need(op, "Add", a.Add, (a.B-1)*l.Batch+(a.H-1)*l.Head+(a.Tq-1)*l.Row+(a.Tk-1)*l.Col+1, a.DType); err != nil {
+			return L, err
+		}
+	}
 	scale := a.Scale
 	if scale == 0 {
 		scale = float32(1 / math.Sqrt(float64(a.D)))
@@ -103,7 +120,8 @@ func (a *AttentionArgs) normalise(op string) (C.rc_attn_layout, error) {
 		kB: C.longlong(a.KL.Batch), kH: C.longlong(a.KL.Head), kT: C.longlong(a.KL.Row),
 		vB: C.longlong(a.VL.Batch), vH: C.longlong(a.VL.Head), vT: C.longlong(a.VL.Row),
 		oB: C.longlong(a.OL.Batch), oH: C.longlong(a.OL.Head), oT: C.longlong(a.OL.Row),
-		scale: C.float(scale), keep: dptr(a.Keep), mode: C.int(a.Mask), prefix: C.int(a.Prefix)}
+		scale: C.float(scale), keep: dptr(a.Keep), mode: C.int(a.Mask), prefix: C.int(a.Prefix),
+		amask: dptr(a.Add), aB: C.longlong(a.AddL.Batch), aH: C.longlong(a.AddL.Head), aQ: C.longlong(a.AddL.Row), aK: C.longlong(a.AddL.Col)}
 	return L, nil
 }
 

@@ -9,6 +9,7 @@ import "C"
 
 import (
 	"fmt"
+	"math"
 
 	"radcap/tensor"
 )
@@ -181,8 +182,12 @@ func maskKind(dt tensor.DType) (int, error) {
 		return 3, nil
 	case tensor.I64:
 		return 4, nil
+	case tensor.I32:
+		return 5, nil
+	case tensor.F64:
+		return 6, nil
 	}
-	return 0, fmt.Errorf("cuda: Where: mask dtype %v (want u8, bool, f32, f16, bf16 or i64)", dt)
+	return 0, fmt.Errorf("cuda: Where: mask dtype %v", dt)
 }
 
 // Where writes y = mask ≠ 0 ? a : b; mask, a and b broadcast to y's shape.
@@ -209,19 +214,147 @@ func (d *Device) Where(y, mask, a, b View) error {
 	})
 }
 
-// Fill sets every element of the view y to v (rounded to y's type).
+// Fill sets every element of the view y (f32, f16 or bf16) to v rounded
+// to y's type.
 func (d *Device) Fill(y View, v float32) error {
-	s, err := suffix("Fill", y.DType)
-	if err != nil {
-		return err
+	var bits uint64
+	switch y.DType {
+	case tensor.F32:
+		bits = uint64(math.Float32bits(v))
+	case tensor.F16:
+		bits = uint64(tensor.F32ToF16(v))
+	case tensor.BF16:
+		bits = uint64(tensor.F32ToBF16(v))
+	default:
+		return fmt.Errorf("cuda: Fill: dtype %v (use FillBits)", y.DType)
 	}
+	return d.FillBits(y, bits)
+}
+
+// FillBits sets every element of the view y, of any dtype, to the low
+// y.DType.Size() bytes of bits (the element's little-endian pattern).
+func (d *Device) FillBits(y View, bits uint64) error {
 	p, err := planViews("Fill", y, nil)
 	if err != nil || p.n == 0 {
 		return err
 	}
 	L := ewLayout(p)
-	return d.launch("ew_fill_"+s, func(f C.CUfunction) C.CUresult {
-		return C.rc_launch_ew_fill(d.l.cu, f, flat(p.n), d.stream, dptr(y.Buf), L, C.longlong(p.n), C.float(v))
+	return d.launch("ew_fill_bits", func(f C.CUfunction) C.CUresult {
+		return C.rc_launch_ew_fill(d.l.cu, f, flat(p.n), d.stream, dptr(y.Buf), C.int(y.DType.Size()), L, C.longlong(p.n), C.ulonglong(bits))
+	})
+}
+
+// castKind is ew_cast's code for a storage type.
+func castKind(dt tensor.DType) (int, error) {
+	switch dt {
+	case tensor.F32:
+		return 0, nil
+	case tensor.F16:
+		return 1, nil
+	case tensor.BF16:
+		return 2, nil
+	case tensor.F64:
+		return 3, nil
+	case tensor.I64:
+		return 4, nil
+	case tensor.I32:
+		return 5, nil
+	case tensor.U8:
+		return 6, nil
+	case tensor.Bool:
+		return 7, nil
+	}
+	return 0, fmt.Errorf("cuda: Cast: dtype %v", dt)
+}
+
+// CastView converts x into y element-wise between any two dtypes, with the
+// rules of tensor.To (see elementwise.cu); x broadcasts to y's shape.
+func (d *Device) CastView(y, x View) error {
+	kx, err := castKind(x.DType)
+	if err != nil {
+		return err
+	}
+	ky, err := castKind(y.DType)
+	if err != nil {
+		return err
+	}
+	p, err := planViews("Cast", y, []string{"x"}, x)
+	if err != nil || p.n == 0 {
+		return err
+	}
+	L := ewLayout(p)
+	return d.launch("ew_cast", func(f C.CUfunction) C.CUresult {
+		return C.rc_launch_ew_cast(d.l.cu, f, flat(p.n), d.stream, dptr(x.Buf), C.int(kx), dptr(y.Buf), C.int(ky), L, C.longlong(p.n))
+	})
+}
+
+// gatherLayout checks y and x (same rank, equal dims except dim g) and
+// returns the unmerged layout (y operand 0, x operand 1), x's stride along
+// g and x's size along g.
+func gatherLayout(op string, y, x View, g int) (C.rc_ew_layout, int, int, int, error) {
+	var L C.rc_ew_layout
+	if err := y.check(op, "dst"); err != nil {
+		return L, 0, 0, 0, err
+	}
+	if err := x.check(op, "src"); err != nil {
+		return L, 0, 0, 0, err
+	}
+	if len(y.Shape) != len(x.Shape) || g < 0 || g >= len(y.Shape) || len(y.Shape) > maxDims {
+		return L, 0, 0, 0, fmt.Errorf("cuda: %s: dst %v, src %v along dim %d", op, y.Shape, x.Shape, g)
+	}
+	n := 1
+	ys, xs := y.layout().stridesOf(), x.layout().stridesOf()
+	L.rank = C.int(len(y.Shape))
+	for i := range y.Shape {
+		if i != g && y.Shape[i] != x.Shape[i] {
+			return L, 0, 0, 0, fmt.Errorf("cuda: %s: dst %v and src %v differ outside dim %d", op, y.Shape, x.Shape, g)
+		}
+		n *= y.Shape[i]
+		L.shape[i] = C.int(y.Shape[i])
+		L.st[0][i] = C.longlong(ys[i])
+		L.st[1][i] = C.longlong(xs[i])
+	}
+	L.off[0], L.off[1] = C.longlong(y.Offset), C.longlong(x.Offset)
+	return L, xs[g], n, x.Shape[g], nil
+}
+
+// Gather writes y[…, i, …] = x[…, idx[i], …] along dim g (IndexSelect):
+// idx is an i64 buffer of y.Shape[g] ids; y and x have one dtype (any).
+// An id outside [0, x.Shape[g]) writes all-one bits (NaN for floats).
+func (d *Device) Gather(y, x View, g int, idx *Buffer) error {
+	if x.DType != y.DType {
+		return fmt.Errorf("cuda: Gather: dtypes %v and %v differ", x.DType, y.DType)
+	}
+	L, gs, n, v, err := gatherLayout("Gather", y, x, g)
+	if err != nil || n == 0 {
+		return err
+	}
+	if err := need("Gather", "idx", idx, y.Shape[g], tensor.I64); err != nil {
+		return err
+	}
+	k := fmt.Sprintf("ew_gather_b%d", y.DType.Size())
+	return d.launch(k, func(f C.CUfunction) C.CUresult {
+		return C.rc_launch_ew_gather(d.l.cu, f, flat(n), d.stream, dptr(x.Buf), dptr(y.Buf), dptr(idx), L, C.int(g), C.longlong(v), C.longlong(gs), C.longlong(n))
+	})
+}
+
+// IndexAdd adds x's slices into y along dim g at idx (f32 only, atomics:
+// repeated ids accumulate, the order of the additions is not fixed):
+// y[…, idx[i], …] += x[…, i, …]. Ids outside [0, y.Shape[g]) are skipped.
+func (d *Device) IndexAdd(y, x View, g int, idx *Buffer) error {
+	if x.DType != tensor.F32 || y.DType != tensor.F32 {
+		return fmt.Errorf("cuda: IndexAdd: dtypes %v into %v (f32 only)", x.DType, y.DType)
+	}
+	// Iterate over x: operand 0 is x, operand 1 is y.
+	L, gs, n, v, err := gatherLayout("IndexAdd", x, y, g)
+	if err != nil || n == 0 {
+		return err
+	}
+	if err := need("IndexAdd", "idx", idx, x.Shape[g], tensor.I64); err != nil {
+		return err
+	}
+	return d.launch("ew_index_add_f32", func(f C.CUfunction) C.CUresult {
+		return C.rc_launch_ew_gather(d.l.cu, f, flat(n), d.stream, dptr(x.Buf), dptr(y.Buf), dptr(idx), L, C.int(g), C.longlong(v), C.longlong(gs), C.longlong(n))
 	})
 }
 

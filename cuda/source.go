@@ -113,12 +113,13 @@ func defaultCacheDir() (string, error) {
 var kernelNames = func() []string {
 	names := []string{"ce_finish", "adamw_step", "check_finite", "cast_f32_f16", "cast_f32_bf16", "cast_f16_f32", "cast_bf16_f32",
 		"matmul_f16_f16", "matmul_f16_f32", "matmul_bf16_bf16", "matmul_bf16_f32", "matmul_f32_f32",
-		"ew_copy_b1", "ew_copy_b2", "ew_copy_b4", "ew_copy_b8"}
+		"ew_copy_b1", "ew_copy_b2", "ew_copy_b4", "ew_copy_b8", "ew_cast", "ew_fill_bits",
+		"ew_gather_b1", "ew_gather_b2", "ew_gather_b4", "ew_gather_b8", "ew_index_add_f32"}
 	types := []string{"f32", "f16", "bf16"}
 	for _, s := range types {
 		for _, k := range []string{"attn_fwd_", "attn_delta_", "attn_dq_", "attn_dkv_", "ln_fwd_", "ln_bwd_",
 			"gelu_fwd_", "gelu_bwd_", "sum_rows_", "ce_fwd_", "ce_bwd_", "emb_fwd_", "emb_bwd_",
-			"ew_binary_", "ew_where_", "ew_fill_", "reduce_", "softmax_fwd_", "softmax_bwd_", "l2n_fwd_", "l2n_bwd_", "dropout_"} {
+			"ew_binary_", "ew_where_", "reduce_", "softmax_fwd_", "softmax_bwd_", "l2n_fwd_", "l2n_bwd_", "dropout_"} {
 			names = append(names, k+s)
 		}
 		for _, d := range types {

@@ -23,6 +23,10 @@
 // tokens) are visible to every query and the rest causally (j ≤ i), which
 // also keeps image queries (i < prefix) off the text keys.
 //
+// An additive mask (PyTorch's float attn_mask) may come on top: m_bhij,
+// read through its own strides (0 along broadcast dims), is added to s_ij
+// before the softmax and in the backward's recomputation of p_ij.
+//
 // Layout: element d of row t of head h of batch b of tensor X lives at
 // X[b·xB + h·xH + t·xT + d]; the last dim is contiguous. One warp handles
 // one row; a block of 4 warps shares the key (or query) tiles in shared
@@ -36,7 +40,17 @@
 struct AttnMask {
     const unsigned char* keep;
     int mode, prefix, Tk;
+    const void* add;  // additive mask of the kernel's storage type, or null
+    i64 aB, aH, aQ, aK;
 };
+
+// attn_add returns the additive mask's term for (b, h, i, j): 0 without a
+// mask; −∞ (or a large negative value) drops the key.
+template <class T>
+__device__ __forceinline__ float attn_add(const AttnMask& mk, int b, int h, int i, int j) {
+    if (!mk.add) return 0.f;
+    return ld(((const T*)mk.add)[(i64)b * mk.aB + (i64)h * mk.aH + (i64)i * mk.aQ + (i64)j * mk.aK]);
+}
 
 __device__ __forceinline__ bool attn_allowed(const AttnMask& mk, int b, int i, int j) {
     if (mk.keep && mk.keep[(i64)b * mk.Tk + j] == 0) return false;
@@ -82,7 +96,7 @@ __device__ void attn_fwd_impl(const T* q, const T* k, const T* v, T* o, float* l
         int j = j0 + lane;
         float s = -RC_INF;
         if (j < Tk && attn_allowed(mk, b, i, j)) {
-            s = 0.f;
+            s = attn_add<T>(mk, b, h, i, j);
             for (int d = 0; d < D; d++) s += qs[w][d] * Ks[lane][d];
         }
         float mn = fmaxf(m, warp_max(s));
@@ -161,7 +175,7 @@ __device__ void attn_dq_impl(const T* q, const T* k, const T* v, const T* g, con
         int j = j0 + lane;
         float ds = 0.f;
         if (j < Tk && attn_allowed(mk, b, i, j)) {
-            float s = 0.f, dp = 0.f;
+            float s = attn_add<T>(mk, b, h, i, j), dp = 0.f;
             for (int d = 0; d < D; d++) {
                 s += qs[w][d] * Ks[lane][d];
                 dp += gs[w][d] * Vs[lane][d];
@@ -226,7 +240,7 @@ __device__ void attn_dkv_impl(const T* q, const T* k, const T* v, const T* g, co
         int i = i0 + lane;
         float p = 0.f, ds = 0.f;
         if (i < Tq && attn_allowed(mk, b, i, j)) {
-            float s = 0.f, dp = 0.f;
+            float s = attn_add<T>(mk, b, h, i, j), dp = 0.f;
             for (int d = 0; d < D; d++) {
                 s += ks[w][d] * Qs[lane][d];
                 dp += vs[w][d] * Gs[lane][d];
@@ -259,13 +273,14 @@ __device__ void attn_dkv_impl(const T* q, const T* k, const T* v, const T* g, co
 
 #define AT_LAYOUT                                                                                  \
     int H, int Tq, int Tk, int D, i64 qB, i64 qH, i64 qT, i64 kB, i64 kH, i64 kT, i64 vB, i64 vH, \
-        i64 vT, i64 oB, i64 oH, i64 oT, float scale, const unsigned char* keep, int mode, int prefix
+        i64 vT, i64 oB, i64 oH, i64 oT, float scale, const unsigned char* keep, int mode, int prefix, \
+        const void* amask, i64 aB, i64 aH, i64 aQ, i64 aK
 #define AT_PASS H, Tq, Tk, D, qB, qH, qT, kB, kH, kT, vB, vH, vT, oB, oH, oT, scale, mk
 
 #define AT_KERNELS(T, sfx)                                                                            \
     extern "C" __global__ void __launch_bounds__(128)                                                 \
         attn_fwd_##sfx(const T* q, const T* k, const T* v, T* o, float* lse, AT_LAYOUT) {             \
-        AttnMask mk = {keep, mode, prefix, Tk};                                                       \
+        AttnMask mk = {keep, mode, prefix, Tk, amask, aB, aH, aQ, aK};                                                       \
         attn_fwd_impl<T>(q, k, v, o, lse, AT_PASS);                                                   \
     }                                                                                                 \
     extern "C" __global__ void __launch_bounds__(128) attn_delta_##sfx(                              \
@@ -275,13 +290,13 @@ __device__ void attn_dkv_impl(const T* q, const T* k, const T* v, const T* g, co
     extern "C" __global__ void __launch_bounds__(128)                                                 \
         attn_dq_##sfx(const T* q, const T* k, const T* v, const T* g, const float* lse,               \
                       const float* delta, T* dq, AT_LAYOUT) {                                         \
-        AttnMask mk = {keep, mode, prefix, Tk};                                                       \
+        AttnMask mk = {keep, mode, prefix, Tk, amask, aB, aH, aQ, aK};                                                       \
         attn_dq_impl<T>(q, k, v, g, lse, delta, dq, AT_PASS);                                         \
     }                                                                                                 \
     extern "C" __global__ void __launch_bounds__(128)                                                 \
         attn_dkv_##sfx(const T* q, const T* k, const T* v, const T* g, const float* lse,              \
                        const float* delta, T* dk, T* dv, AT_LAYOUT) {                                 \
-        AttnMask mk = {keep, mode, prefix, Tk};                                                       \
+        AttnMask mk = {keep, mode, prefix, Tk, amask, aB, aH, aQ, aK};                                                       \
         attn_dkv_impl<T>(q, k, v, g, lse, delta, dk, dv, AT_PASS);                                    \
     }
 

@@ -17,8 +17,18 @@
 // Binary (y = a ∘ b):
 //	0 +  1 −  2 ×  3 ÷  4 max  5 min (both propagate NaN, as tensor.Maximum)
 //	6 a>b  7 a<b  8 a=b  9 a≥b  10 a≤b  11 a≠b (1 or 0)  12 a + α·b
-// Where: y = mask ≠ 0 ? a : b, the mask stored as u8, f32, f16, bf16 or i64
-// (mask kinds 0–4; NaN counts as nonzero).
+// Where: y = mask ≠ 0 ? a : b, the mask stored as u8/bool, f32, f16, bf16,
+// i64, i32 or f64 (mask kinds 0–6; NaN counts as nonzero).
+// Cast: y = convert(a) between any two storage kinds (0 f32, 1 f16, 2 bf16,
+// 3 f64, 4 i64, 5 i32, 6 u8, 7 bool) with tensor.To's rules: floats to
+// integers truncate toward zero, to f16/bf16 round to nearest even (f64
+// through f32), integers wrap, bool is nonzero-ness.
+// Fill: every element of y gets one bit pattern (the value converted on
+// the host), so it works for any dtype.
+// Gather (IndexSelect): y[…, i, …] = a[…, idx[i], …] along dim g; an index
+// outside [0, V) writes all-one bits (NaN for floats).
+// IndexAdd (f32): y[…, idx[i], …] += a[…, i, …] with atomics, so repeated
+// indices accumulate; indices outside [0, V) are skipped.
 
 #define EW_MAXDIM 8
 
@@ -110,6 +120,8 @@ __device__ __forceinline__ bool ew_mask_at(const void* m, int kind, i64 i) {
     case 2: return ld(((const f16*)m)[i]) != 0.f;
     case 3: return ld(((const bf16*)m)[i]) != 0.f;
     case 4: return ((const i64*)m)[i] != 0;
+    case 5: return ((const int*)m)[i] != 0;
+    case 6: return ((const double*)m)[i] != 0.0;
     }
     return false;
 }
@@ -120,16 +132,6 @@ __device__ void ew_where_impl(const void* m, int kind, const T* a, const T* b, T
         i64 o[4];
         ew_offsets<4>(L, i, o);
         y[o[0]] = ew_mask_at(m, kind, o[3]) ? a[o[1]] : b[o[2]];
-    }
-}
-
-template <class T>
-__device__ void ew_fill_impl(T* y, ew_layout L, i64 n, float v) {
-    T s = st<T>(v);
-    EW_LOOP(n) {
-        i64 o[1];
-        ew_offsets<1>(L, i, o);
-        y[o[0]] = s;
     }
 }
 
@@ -180,8 +182,7 @@ extern "C" __global__ void ew_unary_bf16_bf16(const bf16* a, bf16* y, ew_layout 
     extern "C" __global__ void ew_where_##sfx(const void* m, int kind, const T* a, const T* b, T* y,     \
                                             ew_layout L, i64 n) {                                      \
         ew_where_impl<T>(m, kind, a, b, y, L, n);                                                      \
-    }                                                                                                  \
-    extern "C" __global__ void ew_fill_##sfx(T* y, ew_layout L, i64 n, float v) { ew_fill_impl<T>(y, L, n, v); }
+    }
 
 EW_KERNELS(float, f32)
 EW_KERNELS(f16, f16)
@@ -193,3 +194,135 @@ extern "C" __global__ void ew_copy_b1(const unsigned char* a, unsigned char* y, 
 extern "C" __global__ void ew_copy_b2(const u16* a, u16* y, ew_layout L, i64 n) { ew_copy_impl(a, y, L, n); }
 extern "C" __global__ void ew_copy_b4(const u32* a, u32* y, ew_layout L, i64 n) { ew_copy_impl(a, y, L, n); }
 extern "C" __global__ void ew_copy_b8(const u64* a, u64* y, ew_layout L, i64 n) { ew_copy_impl(a, y, L, n); }
+
+// ---- cast ----
+
+__device__ __forceinline__ bool ew_kind_is_int(int k) { return k >= 4; }
+
+__device__ __forceinline__ double ew_load_f(const void* p, int k, i64 i) {
+    switch (k) {
+    case 0: return ((const float*)p)[i];
+    case 1: return ld(((const f16*)p)[i]);
+    case 2: return ld(((const bf16*)p)[i]);
+    case 3: return ((const double*)p)[i];
+    case 4: return (double)((const i64*)p)[i];
+    case 5: return (double)((const int*)p)[i];
+    default: return (double)((const unsigned char*)p)[i];
+    }
+}
+
+__device__ __forceinline__ i64 ew_load_i(const void* p, int k, i64 i) {
+    switch (k) {
+    case 4: return ((const i64*)p)[i];
+    case 5: return ((const int*)p)[i];
+    default: return ((const unsigned char*)p)[i];
+    }
+}
+
+__device__ __forceinline__ void ew_store_i(void* p, int k, i64 i, i64 v) {
+    switch (k) {
+    case 4: ((i64*)p)[i] = v; break;
+    case 5: ((int*)p)[i] = (int)(u32)(u64)v; break;
+    case 6: ((unsigned char*)p)[i] = (unsigned char)(u64)v; break;
+    default: ((unsigned char*)p)[i] = v != 0; break;
+    }
+}
+
+extern "C" __global__ void ew_cast(const void* a, int ka, void* y, int ky, ew_layout L, i64 n) {
+    EW_LOOP(n) {
+        i64 o[2];
+        ew_offsets<2>(L, i, o);
+        if (ew_kind_is_int(ka) && ew_kind_is_int(ky)) {
+            ew_store_i(y, ky, o[0], ew_load_i(a, ka, o[1]));
+            continue;
+        }
+        double v = ew_load_f(a, ka, o[1]);
+        switch (ky) {
+        case 0: ((float*)y)[o[0]] = (float)v; break;
+        case 1: ((f16*)y)[o[0]] = st<f16>((float)v); break;
+        case 2: ((bf16*)y)[o[0]] = st<bf16>((float)v); break;
+        case 3: ((double*)y)[o[0]] = v; break;
+        case 7: ((unsigned char*)y)[o[0]] = v != 0.0; break;  // NaN != 0 is true
+        default: ew_store_i(y, ky, o[0], v != v ? 0 : (i64)trunc(v)); break;
+        }
+    }
+}
+
+// ---- fill ----
+
+extern "C" __global__ void ew_fill_bits(void* y, int size, ew_layout L, i64 n, u64 bits) {
+    EW_LOOP(n) {
+        i64 o[1];
+        ew_offsets<1>(L, i, o);
+        switch (size) {
+        case 1: ((unsigned char*)y)[o[0]] = (unsigned char)bits; break;
+        case 2: ((u16*)y)[o[0]] = (u16)bits; break;
+        case 4: ((u32*)y)[o[0]] = (u32)bits; break;
+        default: ((u64*)y)[o[0]] = bits; break;
+        }
+    }
+}
+
+// ---- gather and index add ----
+
+// ew_gather_offsets peels i over L's shape (not merged, so dim g is kept):
+// o[0] follows operand 0's strides everywhere, o[1] operand 1's except
+// along g, where *at receives the coordinate instead.
+__device__ __forceinline__ void ew_gather_offsets(const ew_layout& L, int g, i64 i, i64* o, i64* at) {
+    o[0] = L.off[0];
+    o[1] = L.off[1];
+    for (int d = L.rank - 1; d >= 0; d--) {
+        i64 s = L.shape[d];
+        i64 q = i / s, r = i - q * s;
+        i = q;
+        o[0] += r * L.st[0][d];
+        if (d == g) *at = r;
+        else o[1] += r * L.st[1][d];
+    }
+}
+
+// Operand 0 is y (dst), operand 1 is a (src); along dim g a is read at
+// idx[coordinate]·gstride.
+template <class W>
+__device__ void ew_gather_impl(const W* a, W* y, const i64* idx, ew_layout L, int g, i64 V, i64 gstride, i64 n) {
+    EW_LOOP(n) {
+        i64 o[2], at = 0;
+        ew_gather_offsets(L, g, i, o, &at);
+        i64 id = idx[at];
+        if (id < 0 || id >= V) {
+            y[o[0]] = (W)~(W)0;
+            continue;
+        }
+        y[o[0]] = a[o[1] + id * gstride];
+    }
+}
+
+extern "C" __global__ void ew_gather_b1(const unsigned char* a, unsigned char* y, const i64* idx, ew_layout L,
+                                        int g, i64 V, i64 gstride, i64 n) {
+    ew_gather_impl(a, y, idx, L, g, V, gstride, n);
+}
+extern "C" __global__ void ew_gather_b2(const u16* a, u16* y, const i64* idx, ew_layout L, int g, i64 V,
+                                        i64 gstride, i64 n) {
+    ew_gather_impl(a, y, idx, L, g, V, gstride, n);
+}
+extern "C" __global__ void ew_gather_b4(const u32* a, u32* y, const i64* idx, ew_layout L, int g, i64 V,
+                                        i64 gstride, i64 n) {
+    ew_gather_impl(a, y, idx, L, g, V, gstride, n);
+}
+extern "C" __global__ void ew_gather_b8(const u64* a, u64* y, const i64* idx, ew_layout L, int g, i64 V,
+                                        i64 gstride, i64 n) {
+    ew_gather_impl(a, y, idx, L, g, V, gstride, n);
+}
+
+// Operand 0 is a (src, iterated), operand 1 is y (dst); along dim g, y is
+// written at idx[coordinate]·gstride.
+extern "C" __global__ void ew_index_add_f32(const float* a, float* y, const i64* idx, ew_layout L, int g, i64 V,
+                                            i64 gstride, i64 n) {
+    EW_LOOP(n) {
+        i64 o[2], at = 0;
+        ew_gather_offsets(L, g, i, o, &at);
+        i64 id = idx[at];
+        if (id < 0 || id >= V) continue;
+        atomicAdd(&y[o[1] + id * gstride], a[o[0]]);
+    }
+}

@@ -10,7 +10,7 @@
 //	sumsq (3):   y_o = α · Σ_j x[o, j]² + β · y_o
 // where j runs over the R inner elements in C order (for one reduced axis,
 // j is the index along it). A NaN is the max (min) of any row holding one,
-// and its arg is the last NaN's j, exactly as tensor.Max does. β = 0 does
+// and its arg is the first NaN's j, as tensor.Max and PyTorch do. β = 0 does
 // not read y. One output per (blockDim.x)-thread group, blockDim.y groups
 // per block; partial results are merged with warp shuffles and, when
 // blockDim.x > 32, through shared memory.
@@ -39,7 +39,7 @@ struct red_layout {
 
 // red_better says whether (v, i) replaces (bv, bi) as the running maximum.
 __device__ __forceinline__ bool red_better(float v, i64 i, float bv, i64 bi) {
-    if (v != v) return bv == bv || i > bi;
+    if (v != v) return bv == bv || i < bi;
     if (bv != bv) return false;
     return v > bv || (v == bv && i < bi);
 }
