@@ -58,6 +58,7 @@ func attention(op string, q, k, v *Var, mask *tensor.Tensor, causal bool, scale,
 		scale = 1 / math.Sqrt(float64(qv.Dim(-1)))
 	}
 	if !qv.OnHost() || !kv.OnHost() || !vv.OnHost() {
+		// Every operand must be on one device; a host mask is uploaded.
 		return attentionDevice(op, q, k, v, mask, causal, scale, dropP, rng)
 	}
 	tq, tk := qv.Dim(-2), kv.Dim(-2)

@@ -59,6 +59,20 @@ func mustFused(op string, err error) {
 	}
 }
 
+// constOn returns the constant argument c (token ids, targets, a mask) on
+// like's device: c itself when it is there already, an upload when it is a
+// host tensor (models build these on the host, where they validate them),
+// and a panic when it is on another device. nil stays nil.
+func constOn(op string, c, like *tensor.Tensor) *tensor.Tensor {
+	if c == nil || c.Device() == like.Device() {
+		return c
+	}
+	if !c.OnHost() {
+		panic(fmt.Sprintf("autograd.%s: operands on different devices [%s %s]; move them with ToDevice first", op, like.Device(), c.Device()))
+	}
+	return upload(op, c, like.Device())
+}
+
 // upload moves a host constant to dev.
 func upload(op string, h *tensor.Tensor, dev string) *tensor.Tensor {
 	d, err := h.ToDevice(dev)

@@ -15,7 +15,8 @@ import (
 // default scale filled in by attention.
 func attentionDevice(op string, q, k, v *Var, mask *tensor.Tensor, causal bool, scale, dropP float64, rng *rand.Rand) *Var {
 	qv, kv, vv := q.Value, k.Value, v.Value
-	deviceOf(op, qv, kv, vv, mask)
+	deviceOf(op, qv, kv, vv)
+	mask = constOn(op, mask, qv)
 	tq, tk := qv.Dim(-2), kv.Dim(-2)
 	if mask != nil && mask.DType() != qv.DType() {
 		mask = mask.To(qv.DType())
@@ -151,7 +152,8 @@ func layerNormDevice(x, w, b *Var, wv, bv *tensor.Tensor, eps float64) *Var {
 // not read on the host, so an id outside the table is not caught here.
 func embeddingDevice(w *Var, ids *tensor.Tensor, paddingIdx int) *Var {
 	wv := w.Value.Contiguous()
-	deviceOf("Embedding", wv, ids)
+	deviceOf("Embedding", wv)
+	ids = constOn("Embedding", ids, wv)
 	v, d := wv.Dim(0), wv.Dim(1)
 	flat := ids.Reshape(-1).Contiguous()
 	ysh := append(ids.Shape(), d)
@@ -190,7 +192,8 @@ func dropoutDevice(x *Var, p float64, rng *rand.Rand) *Var {
 // device; the targets are not read on the host (one out of range is not
 // caught).
 func crossEntropyDevice(op string, logits *Var, x, targets *tensor.Tensor, ignore int64, eps float64, mean bool) *Var {
-	deviceOf(op, x, targets)
+	deviceOf(op, x)
+	targets = constOn(op, targets, x)
 	n, c := x.Dim(0), x.Dim(1)
 	tg := targets.Reshape(-1).Contiguous()
 	if f, ok := x.Backend().(FusedCrossEntropy); ok {

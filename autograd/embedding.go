@@ -28,8 +28,11 @@ func Embedding(w *Var, ids *tensor.Tensor, paddingIdx int) *Var {
 	if ids.DType() != tensor.I64 {
 		panic(fmt.Sprintf("autograd.Embedding: ids dtype %v (want int64)", ids.DType()))
 	}
-	if !wv.OnHost() || !ids.OnHost() {
+	if !wv.OnHost() {
 		return embeddingDevice(w, ids, paddingIdx)
+	}
+	if !ids.OnHost() {
+		deviceOf("Embedding", wv, ids) // panics: weights on the host, ids on a device
 	}
 	v, d := wv.Dim(0), wv.Dim(1)
 	idx := contig(ids).I64()
@@ -142,6 +145,9 @@ func mulInto[T float](y, a, b []T) {
 //	forward:  y = mask ? value : x
 //	backward: dx = mask ? 0 : g
 func MaskedFill(x *Var, mask *tensor.Tensor, value float64) *Var {
+	if !x.Value.OnHost() {
+		mask = constOn("MaskedFill", mask, x.Value)
+	}
 	return record("MaskedFill", tensor.MaskedFill(x.Value, mask, value), false, func(g *tensor.Tensor) []*tensor.Tensor {
 		return []*tensor.Tensor{tensor.MaskedFill(g, mask, 0)}
 	}, x)

@@ -47,8 +47,11 @@ func crossEntropy(op string, logits *Var, targets *tensor.Tensor, ignore int64, 
 	if eps < 0 || eps > 1 {
 		panic(fmt.Sprintf("autograd.%s: label smoothing %v outside [0, 1]", op, eps))
 	}
-	if !x.OnHost() || !targets.OnHost() {
+	if !x.OnHost() {
 		return crossEntropyDevice(op, logits, x, targets, ignore, eps, mean)
+	}
+	if !targets.OnHost() {
+		deviceOf(op, x, targets) // panics: logits on the host, targets on a device
 	}
 	tg := contig(targets).I64()
 	kept := 0

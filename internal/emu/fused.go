@@ -52,16 +52,17 @@ func host(t *tensor.Tensor) *tensor.Tensor {
 	return view(t).Clone()
 }
 
-// upload puts a host tensor on b as a new device tensor.
-func (b *Backend) upload(t *tensor.Tensor) *tensor.Tensor {
+// upload puts a host tensor on f as a new device tensor (owned by f, the
+// backend registered under the name, not by its embedded Backend).
+func (f *Fused) upload(t *tensor.Tensor) *tensor.Tensor {
 	if t == nil {
 		return nil
 	}
-	h, err := b.Alloc(t.DType(), t.Numel())
+	h, err := f.Alloc(t.DType(), t.Numel())
 	if err != nil {
 		panic(err)
 	}
-	out := tensor.FromHandle(b, h, t.DType(), t.Numel(), t.Shape()...)
+	out := tensor.FromHandle(f, h, t.DType(), t.Numel(), t.Shape()...)
 	put(out, t)
 	return out
 }
@@ -83,7 +84,7 @@ type replay struct {
 
 // backward runs the private tape from g and returns the leaves' gradients
 // on the device (nil for nil leaves).
-func (b *Backend) backward(saved any, g *tensor.Tensor) []*tensor.Tensor {
+func (f *Fused) backward(saved any, g *tensor.Tensor) []*tensor.Tensor {
 	r := saved.(*replay)
 	tp := autograd.NewTape()
 	if err := tp.BackwardWithGrad(r.out, host(g)); err != nil {
@@ -97,7 +98,7 @@ func (b *Backend) backward(saved any, g *tensor.Tensor) []*tensor.Tensor {
 		if l.Grad == nil {
 			l.Grad = tensor.Zeros(l.DType(), l.Shape()...)
 		}
-		out[i] = b.upload(l.Grad)
+		out[i] = f.upload(l.Grad)
 	}
 	return out
 }
