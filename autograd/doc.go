@@ -63,6 +63,18 @@
 // purego for the Go loops alone). The exact GELU saves its derivative
 // Φ(x) + xφ(x) for the backward, which is then one product per element.
 //
+// # Devices
+//
+// Every op also runs on tensors that live on a device (see package
+// tensor's Backend): it calls the backend's fused kernel when the backend
+// implements the op's optional interface (FusedAttention, FusedLayerNorm,
+// FusedGELU, FusedSoftmax, FusedCrossEntropy, FusedEmbedding; backend.go),
+// and otherwise runs as a composition of tensor ops on the device (device.go,
+// device_nn.go), never through the host. Constant arguments that models
+// build and validate on the host — token ids, targets, attention masks —
+// may stay there: the op uploads them. Host tensors always take the CPU
+// kernels described above.
+//
 // Shape errors in ops are programmer errors and panic with a message
 // naming the op and the shapes; validating user input (token ids, images)
 // is the job of the layers above.

@@ -59,7 +59,11 @@ type Backend interface {
 	// no tensor refers to it any more (through runtime.AddCleanup), so a
 	// backend whose memory runs out may run runtime.GC and retry.
 	Alloc(dt DType, n int) (Handle, error)
-	// Free releases a handle made by Alloc (or passed to FromHandle).
+	// Free releases a handle made by Alloc (or passed to FromHandle). It
+	// is called as soon as no tensor refers to the handle, which may be
+	// while an asynchronous op that reads or writes it is still queued:
+	// a backend must order the reuse of the memory after that work (as a
+	// stream-ordered caching allocator does).
 	Free(h Handle)
 	// Upload copies a whole host storage slice into h: src is the slice
 	// type of h's dtype ([]float32 for F32, []float64 for F64, []uint16 of
@@ -252,14 +256,13 @@ func Devices() []string {
 	return append([]string{"cpu"}, names...)
 }
 
-// devStorage is the storage of a device tensor: a handle of n elements of
-// dt owned by backend b. It is shared by all views of one allocation and
+// devStorage is the storage of a device tensor: a handle of n elements
+// owned by backend b. It is shared by all views of one allocation and
 // freed (b.Free) by a GC cleanup when the last of them is gone.
 type devStorage struct {
-	b  Backend
-	h  Handle
-	dt DType
-	n  int
+	b Backend
+	h Handle
+	n int
 }
 
 // freeArg is what the cleanup of a devStorage needs (it must not point
@@ -270,8 +273,8 @@ type freeArg struct {
 }
 
 // newDevStorage wraps h and arranges for it to be freed.
-func newDevStorage(b Backend, h Handle, dt DType, n int) *devStorage {
-	s := &devStorage{b: b, h: h, dt: dt, n: n}
+func newDevStorage(b Backend, h Handle, n int) *devStorage {
+	s := &devStorage{b: b, h: h, n: n}
 	runtime.AddCleanup(s, func(a freeArg) { a.b.Free(a.h) }, freeArg{b, h})
 	return s
 }
@@ -347,7 +350,7 @@ func FromHandle(b Backend, h Handle, dt DType, n int, shape ...int) *Tensor {
 		panic(fmt.Sprintf("tensor.FromHandle: shape %v needs more than the %d elements of the handle", shape, n))
 	}
 	sh := append([]int{}, shape...)
-	return &Tensor{dtype: dt, shape: sh, strides: contiguousStrides(sh), dev: newDevStorage(b, h, dt, n)}
+	return &Tensor{dtype: dt, shape: sh, strides: contiguousStrides(sh), dev: newDevStorage(b, h, n)}
 }
 
 // AsStrided returns a view of t's storage with the given shape, strides
@@ -384,17 +387,15 @@ func (t *Tensor) ToDevice(device string) (*Tensor, error) {
 		return t, nil
 	}
 	if device == "cpu" {
-		c := t.Contiguous()
-		all := newStorage(t.dtype, c.dev.n)
-		if err := c.dev.b.Download(all, c.dev.h); err != nil {
+		c := t
+		if !c.IsContiguous() || c.offset != 0 || c.dev.n != c.Numel() {
+			c = t.Clone() // a window of a larger allocation: copy just it, on the device
+		}
+		out := Zeros(t.dtype, t.shape...)
+		if err := c.dev.b.Download(out.data, c.dev.h); err != nil {
 			return nil, fmt.Errorf("tensor: copy %v%v from %s: %w", t.dtype, t.shape, t.Device(), err)
 		}
-		host := &Tensor{dtype: t.dtype, shape: t.Shape(), strides: c.Strides(), offset: c.offset, data: all}
-		if c.offset != 0 || c.dev.n != host.Numel() {
-			// A contiguous window of a larger allocation: keep the window.
-			return host.Clone(), nil
-		}
-		return host, nil
+		return out, nil
 	}
 	b, err := LookupBackend(device)
 	if err != nil {
@@ -425,7 +426,7 @@ func tryEmpty(b Backend, dt DType, shape []int) (*Tensor, error) {
 		return nil, err
 	}
 	sh := append([]int{}, shape...)
-	return &Tensor{dtype: dt, shape: sh, strides: contiguousStrides(sh), dev: newDevStorage(b, h, dt, n)}, nil
+	return &Tensor{dtype: dt, shape: sh, strides: contiguousStrides(sh), dev: newDevStorage(b, h, n)}, nil
 }
 
 // emptyLike allocates a contiguous tensor on b, panicking on failure.

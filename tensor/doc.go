@@ -61,7 +61,17 @@
 //
 // # Devices
 //
-// Every Tensor of this package lives in host memory and Device reports
-// "cpu". Device is the hook by which code can tell where a tensor lives once
-// a GPU backend exists; nothing else here depends on it.
+// A tensor lives on the host ("cpu", every constructor above) or on a
+// device: a Backend (backend.go) registered by name with RegisterBackend,
+// holding the storage behind an opaque Handle. Device reports where a
+// tensor lives, and ToDevice is the only way across (an explicit copy).
+// Views of a device tensor share its storage, as on the host. Every op
+// checks its operands: all on the host runs the CPU kernels (the check is
+// a nil test), all on one backend calls that backend, and operands on
+// different devices panic, naming the op and the devices. The host
+// accessors (F32, F64, I64, I32, U8, U16, Float64s, At, SetAt, Item) and
+// Map panic on a device tensor and say to call ToDevice("cpu") first, so
+// no code can read device data by accident. EmptyOn, ZerosOn and FullOn
+// make tensors on a device; device memory is freed when no tensor refers
+// to it any more.
 package tensor
