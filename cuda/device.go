@@ -37,6 +37,7 @@ type Device struct {
 	done    chan struct{}
 	closeMu sync.Mutex
 	closed  bool
+	backend *Backend // made by Register
 }
 
 // Open loads the libraries, opens the device o.Ordinal and compiles (or

@@ -80,8 +80,8 @@ CUresult rc_launch_ce_fwd(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dpt
 }
 
 CUresult rc_launch_ce_bwd(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr x, dptr tgt, dptr lse,
-                          dptr count, dptr dx, int V, long long ignore, float eps, float gr) {
-    void* a[] = {&x, &tgt, &lse, &count, &dx, &V, &ignore, &eps, &gr};
+                          dptr count, dptr dx, int V, long long ignore, float eps, float gr, dptr gdev) {
+    void* a[] = {&x, &tgt, &lse, &count, &dx, &V, &ignore, &eps, &gr, &gdev};
     return RC_GO(a);
 }
 

@@ -55,7 +55,7 @@ CUresult rc_launch_sum_rows(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, d
 CUresult rc_launch_ce_fwd(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr x, dptr tgt, dptr lse,
                           dptr lossSum, dptr count, int V, long long ignore, float eps);
 CUresult rc_launch_ce_bwd(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr x, dptr tgt, dptr lse,
-                          dptr count, dptr dx, int V, long long ignore, float eps, float gr);
+                          dptr count, dptr dx, int V, long long ignore, float eps, float gr, dptr gdev);
 CUresult rc_launch_ce_finish(rc_cuda* api, CUfunction f, CUstream s, dptr lossSum, dptr count, dptr loss);
 
 CUresult rc_launch_emb_fwd(rc_cuda* api, CUfunction f, rc_grid g, CUstream s, dptr w, dptr ids, dptr y, int N,

@@ -25,9 +25,6 @@ const (
 	MaskGIT    MaskKind = 2 // the first Prefix keys for all, the rest causally
 )
 
-// HeadLayout gives the element strides of a [B, H, T, D] view whose last
-// dim is contiguous; the zero value means dense.
-type HeadLayout struct{ Batch, Head, Row int }
 
 // AttentionArgs describe O = softmax(Scale·Q Kᵀ + mask) V per (batch,
 // head), for Q [B, H, Tq, D], K and V [B, H, Tk, D], O like Q.
@@ -49,8 +46,6 @@ type AttentionArgs struct {
 	AddL MaskLayout
 }
 
-// MaskLayout gives the element strides of an additive mask [B, H, Tq, Tk].
-type MaskLayout struct{ Batch, Head, Row, Col int }
 
 // AttentionGradArgs add the output gradient and the input gradients; GO
 // has O's layout, DQ Q's, DK K's and DV V's.

@@ -91,6 +91,19 @@ func (d *Device) LossValue(stats *Buffer) (loss float32, kept int, err error) {
 // kept rows and 0 for ignored ones; g is the loss's gradient (the loss
 // scale in mixed precision).
 func (d *Device) CrossEntropyGrad(a CrossEntropyArgs, dLogits *Buffer, g float32) error {
+	return d.crossEntropyGrad(a, dLogits, g, nil)
+}
+
+// CrossEntropyGradDev is CrossEntropyGrad with g read from the device: an
+// f32 scalar at the start of gdev (the loss's gradient as a device tensor).
+func (d *Device) CrossEntropyGradDev(a CrossEntropyArgs, dLogits, gdev *Buffer) error {
+	if err := need("CrossEntropyGrad", "g", gdev, 1, tensor.F32); err != nil {
+		return err
+	}
+	return d.crossEntropyGrad(a, dLogits, 1, gdev)
+}
+
+func (d *Device) crossEntropyGrad(a CrossEntropyArgs, dLogits *Buffer, g float32, gdev *Buffer) error {
 	s, err := a.check("CrossEntropyGrad")
 	if err != nil {
 		return err
@@ -100,7 +113,7 @@ func (d *Device) CrossEntropyGrad(a CrossEntropyArgs, dLogits *Buffer, g float32
 	}
 	return d.launch("ce_bwd_"+s, func(f C.CUfunction) C.CUresult {
 		return C.rc_launch_ce_bwd(d.l.cu, f, grid(a.N, 1, 1, 256, 1), d.stream, dptr(a.Logits), dptr(a.Targets), dptr(a.LSE),
-			C.CUdeviceptr(a.Stats.ptr+4), dptr(dLogits), C.int(a.V), C.longlong(a.Ignore), C.float(a.Smoothing), C.float(g))
+			C.CUdeviceptr(a.Stats.ptr+4), dptr(dLogits), C.int(a.V), C.longlong(a.Ignore), C.float(a.Smoothing), C.float(g), dptr(gdev))
 	})
 }
 

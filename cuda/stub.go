@@ -49,3 +49,12 @@ const (
 	MaskCausal MaskKind = 1
 	MaskGIT    MaskKind = 2
 )
+
+// Backend is the tensor backend of a Device; without cgo there is none.
+type Backend struct{}
+
+// Register fails without cgo.
+func Register(d *Device) (*Backend, error) { return nil, errNoCgo }
+
+// BackendName is the device name of the CUDA backend ("--device cuda").
+const BackendName = "cuda"

@@ -8,6 +8,8 @@
 //	loss  = Σ_r ℓ_r / n,   n = #rows not ignored (0/0 = NaN when n = 0, as PyTorch)
 // Backward, for kept rows (ignored rows get 0), with p = softmax(x_r·):
 //	dx_rc = g/n · (p_c − (1 − e)[c = t_r] − e/V)
+// where g is a scalar argument, times a device scalar when one is given
+// (the loss's gradient as a device tensor, so the host never reads it).
 // The forward computes lse with one pass of the online max/sum per thread
 // and a block-wide merge; it adds ℓ_r to *loss_sum and 1 to *count (both
 // zeroed by the caller), and ce_finish divides. The backward recomputes p
@@ -71,8 +73,9 @@ __device__ void ce_fwd_impl(const T* x, const i64* tgt, float* lse, float* loss_
 
 template <class T>
 __device__ void ce_bwd_impl(const T* x, const i64* tgt, const float* lse, const int* count, T* dx, int V,
-                            i64 ignore, float eps, float g) {
+                            i64 ignore, float eps, float g, const float* gdev) {
     int r = blockIdx.x;
+    if (gdev) g *= *gdev;
     i64 t = tgt[r];
     const T* row = x + (i64)r * V;
     T* drow = dx + (i64)r * V;
@@ -97,8 +100,8 @@ __device__ void ce_bwd_impl(const T* x, const i64* tgt, const float* lse, const 
     }                                                                                                 \
     extern "C" __global__ void __launch_bounds__(256) ce_bwd_##sfx(                                  \
         const T* x, const i64* tgt, const float* lse, const int* count, T* dx, int V, i64 ignore,     \
-        float eps, float g) {                                                                         \
-        ce_bwd_impl<T>(x, tgt, lse, count, dx, V, ignore, eps, g);                                    \
+        float eps, float g, const float* gdev) {                                                      \
+        ce_bwd_impl<T>(x, tgt, lse, count, dx, V, ignore, eps, g, gdev);                              \
     }
 
 CE_KERNELS(float, f32)
