@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"radcap/autograd"
@@ -181,4 +182,37 @@ func TestDeviceOpsMatchCPU(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestDeviceBackwardSeedDevice checks that a seed on another device than
+// the output is an error, and that mixing devices in an op panics with
+// the op's name.
+func TestDeviceBackwardSeedDevice(t *testing.T) {
+	registerEmus(t)
+	x, err := tensor.FromF32([]float32{1, 2, 3}, 3).ToDevice(emu.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := autograd.NewTape()
+	p := autograd.Param(x)
+	out := autograd.Sum(autograd.Square(p), nil, false)
+	if err := tp.BackwardWithGrad(out, tensor.Full(tensor.F32, 1)); err == nil || !strings.Contains(err.Error(), "cpu") {
+		t.Errorf("seed on the host for a device output: error %v", err)
+	}
+	if err := tp.Backward(out); err != nil {
+		t.Fatal(err)
+	}
+	g, err := p.Grad.ToDevice("cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := g.F32(); got[0] != 2 || got[1] != 4 || got[2] != 6 {
+		t.Errorf("gradient of sum(x²) = %v, want [2 4 6]", got)
+	}
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "LayerNorm") || !strings.Contains(fmt.Sprint(r), "different devices") {
+			t.Errorf("LayerNorm with a host weight and a device input: panic %v", r)
+		}
+	}()
+	autograd.LayerNorm(p, autograd.Param(tensor.FromF32([]float32{1, 1, 1}, 3)), nil, 1e-5)
 }

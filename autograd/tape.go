@@ -246,6 +246,9 @@ func (tp *Tape) BackwardWithGrad(out *Var, grad *tensor.Tensor) error {
 		return fmt.Errorf("autograd: Backward seed %v%v does not match output %v%v",
 			grad.DType(), grad.Shape(), out.Value.DType(), out.Value.Shape())
 	}
+	if gd, od := grad.Device(), out.Value.Device(); gd != od {
+		return fmt.Errorf("autograd: Backward seed is on %s, the output on %s (make the seed with tensor.FullOn(out.Value.Device(), ...))", gd, od)
+	}
 	if out.node != nil {
 		if out.node.tape != nil && out.node.tape != tp {
 			return fmt.Errorf("autograd: Backward on a tape the output was not recorded on")

@@ -10,19 +10,40 @@ import (
 // host views of its operands and writes the result through dst's view.
 
 // Copy copies src into dst.
-func (b *Backend) Copy(dst, src *tensor.Tensor) error { put(dst, view(src)); return nil }
+func (b *Backend) Copy(dst, src *tensor.Tensor) error {
+	if err := firstErr(b.mine("Copy", dst, src), noAlias("Copy", dst), sameShapes("Copy", dst, src)); err != nil {
+		return err
+	}
+	if dst.DType() != src.DType() {
+		return fmt.Errorf("emu: Copy from %v to %v", src.DType(), dst.DType())
+	}
+	put(dst, view(src))
+	return nil
+}
 
 // Cast converts src into dst's dtype (CopyFrom converts as To does).
-func (b *Backend) Cast(dst, src *tensor.Tensor) error { put(dst, view(src)); return nil }
+func (b *Backend) Cast(dst, src *tensor.Tensor) error {
+	if err := firstErr(b.mine("Cast", dst, src), noAlias("Cast", dst), sameShapes("Cast", dst, src)); err != nil {
+		return err
+	}
+	put(dst, view(src))
+	return nil
+}
 
 // Fill sets every element of dst to v.
 func (b *Backend) Fill(dst *tensor.Tensor, v float64) error {
+	if err := firstErr(b.mine("Fill", dst), noAlias("Fill", dst)); err != nil {
+		return err
+	}
 	put(dst, tensor.Full(dst.DType(), v, dst.Shape()...))
 	return nil
 }
 
 // Unary runs the element-wise op.
 func (b *Backend) Unary(op tensor.UnaryOp, dst, src *tensor.Tensor, s, t float64) error {
+	if err := firstErr(b.mine("Unary", dst, src), fresh("Unary", dst), sameShapes("Unary", dst, src)); err != nil {
+		return err
+	}
 	x := view(src)
 	var r *tensor.Tensor
 	switch op {
@@ -64,6 +85,14 @@ func (b *Backend) Unary(op tensor.UnaryOp, dst, src *tensor.Tensor, s, t float64
 // Binary runs the element-wise op (dst may be a, for in-place addition:
 // the result is computed in full before it is written).
 func (b *Backend) Binary(op tensor.BinaryOp, dst, a, c *tensor.Tensor) error {
+	if err := firstErr(b.mine("Binary", dst, a, c), noAlias("Binary", dst), sameShapes("Binary", dst, a, c)); err != nil {
+		return err
+	}
+	if dst != a || op != tensor.BinAdd {
+		if err := fresh("Binary", dst); err != nil {
+			return err
+		}
+	}
 	x, y := view(a), view(c)
 	var r *tensor.Tensor
 	switch op {
@@ -94,12 +123,21 @@ func (b *Backend) Binary(op tensor.BinaryOp, dst, a, c *tensor.Tensor) error {
 
 // Where selects a or c by mask.
 func (b *Backend) Where(dst, mask, a, c *tensor.Tensor) error {
+	if err := firstErr(b.mine("Where", dst, mask, a, c), fresh("Where", dst), sameShapes("Where", dst, mask, a, c)); err != nil {
+		return err
+	}
 	put(dst, tensor.Where(view(mask), view(a), view(c)))
 	return nil
 }
 
 // Reduce sums or averages over the dims where dst has size 1.
 func (b *Backend) Reduce(op tensor.ReduceOp, dst, src *tensor.Tensor) error {
+	if err := firstErr(b.mine("Reduce", dst, src), fresh("Reduce", dst)); err != nil {
+		return err
+	}
+	if dst.Rank() != src.Rank() {
+		return fmt.Errorf("emu: Reduce: dst %v and src %v differ in rank", dst.Shape(), src.Shape())
+	}
 	x := view(src)
 	var axes []int
 	for i, d := range dst.Shape() {
@@ -124,6 +162,9 @@ func (b *Backend) Reduce(op tensor.ReduceOp, dst, src *tensor.Tensor) error {
 
 // ArgMax finds the first maximum along axis.
 func (b *Backend) ArgMax(values, indices, src *tensor.Tensor, axis int) error {
+	if err := firstErr(b.mine("ArgMax", values, indices, src), fresh("ArgMax", values), fresh("ArgMax", indices)); err != nil {
+		return err
+	}
 	v, i := tensor.Max(view(src), axis, true)
 	put(values, v)
 	put(indices, i)
@@ -132,6 +173,9 @@ func (b *Backend) ArgMax(values, indices, src *tensor.Tensor, axis int) error {
 
 // MatMul multiplies through tensor.MatMul.
 func (b *Backend) MatMul(dst, a, c *tensor.Tensor, transA, transB bool) error {
+	if err := b.checkMatMul(dst, a, c); err != nil {
+		return err
+	}
 	put(dst, tensor.MatMul(view(a), view(c), transA, transB))
 	return nil
 }
@@ -148,12 +192,18 @@ func rows(idx *tensor.Tensor) []int {
 
 // IndexSelect gathers along dim.
 func (b *Backend) IndexSelect(dst, src *tensor.Tensor, dim int, idx *tensor.Tensor) error {
+	if err := firstErr(b.mine("IndexSelect", dst, src), fresh("IndexSelect", dst), b.checkIndex("IndexSelect", idx)); err != nil {
+		return err
+	}
 	put(dst, tensor.IndexSelect(view(src), dim, rows(idx)))
 	return nil
 }
 
 // IndexAdd scatters src into dst along dim, in place.
 func (b *Backend) IndexAdd(dst *tensor.Tensor, dim int, idx, src *tensor.Tensor) error {
+	if err := firstErr(b.mine("IndexAdd", dst, src), noAlias("IndexAdd", dst), b.checkIndex("IndexAdd", idx)); err != nil {
+		return err
+	}
 	tensor.IndexAdd(view(dst), dim, rows(idx), view(src))
 	return nil
 }
