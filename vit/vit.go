@@ -31,7 +31,15 @@ type Model struct {
 	PostLayerNorm     *nn.LayerNorm
 
 	Mode *nn.Mode
+
+	// Autocast is the dtype the patch embedding's matrix product runs in
+	// (tensor.BF16 under bf16 mixed precision; the zero value, F32, is
+	// off). nn.SetAutocast sets it through SetAutocast.
+	Autocast tensor.DType
 }
+
+// SetAutocast sets the dtype the patch embedding runs in (nn.Autocaster).
+func (m *Model) SetAutocast(dt tensor.DType) { m.Autocast = dt }
 
 // NewCLIP returns GIT's CLIP vision tower with random weights drawn as
 // transformers initialises GitVisionModel (normal with initializer_range,
@@ -106,7 +114,8 @@ func (m *Model) CheckPixels(pixels *tensor.Tensor) error {
 // followed by the patch embeddings, plus the position embeddings (and, for
 // CLIP, pre_layrnorm).
 func (m *Model) Embed(pixels *autograd.Var) *autograd.Var {
-	patches := autograd.Patchify(pixels, m.PatchWeight, m.PatchBias) // [B, N, D]
+	patchify := func(in ...*autograd.Var) *autograd.Var { return autograd.Patchify(in[0], in[1], in[2]) }
+	patches := nn.Autocast(m.Autocast, patchify, pixels, m.PatchWeight, m.PatchBias) // [B, N, D]
 	b, d := patches.Value.Dim(0), patches.Value.Dim(2)
 	cls := autograd.Expand(autograd.Reshape(m.ClassEmbedding, 1, 1, d), b, 1, d)
 	x := autograd.Add(autograd.Concat(1, cls, patches), m.PositionEmbedding)
