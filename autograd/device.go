@@ -63,14 +63,37 @@ func mustFused(op string, err error) {
 // like's device: c itself when it is there already, an upload when it is a
 // host tensor (models build these on the host, where they validate them),
 // and a panic when it is on another device. nil stays nil.
-func constOn(op string, c, like *tensor.Tensor) *tensor.Tensor {
+//
+// When the op's inputs are on a tape, the upload is remembered there until
+// the tape is released, so a mask that every layer of a model receives is
+// uploaded once per step, not once per layer.
+func constOn(op string, c, like *tensor.Tensor, inputs ...*Var) *tensor.Tensor {
 	if c == nil || c.Device() == like.Device() {
 		return c
 	}
 	if !c.OnHost() {
 		panic(fmt.Sprintf("autograd.%s: operands on different devices [%s %s]; move them with ToDevice first", op, like.Device(), c.Device()))
 	}
-	return upload(op, c, like.Device())
+	tp := tapeOf(op, inputs)
+	if tp == nil {
+		return upload(op, c, like.Device())
+	}
+	key := uploadKey{c, like.Device()}
+	if d, ok := tp.uploads[key]; ok {
+		return d
+	}
+	d := upload(op, c, like.Device())
+	if tp.uploads == nil {
+		tp.uploads = map[uploadKey]*tensor.Tensor{}
+	}
+	tp.uploads[key] = d
+	return d
+}
+
+// uploadKey names a host constant's copy on one device.
+type uploadKey struct {
+	host   *tensor.Tensor
+	device string
 }
 
 // upload moves a host constant to dev.

@@ -16,7 +16,7 @@ import (
 func attentionDevice(op string, q, k, v *Var, mask *tensor.Tensor, causal bool, scale, dropP float64, rng *rand.Rand) *Var {
 	qv, kv, vv := q.Value, k.Value, v.Value
 	deviceOf(op, qv, kv, vv)
-	mask = constOn(op, mask, qv)
+	mask = constOn(op, mask, qv, q, k, v)
 	tq, tk := qv.Dim(-2), kv.Dim(-2)
 	if mask != nil && mask.DType() != qv.DType() {
 		mask = mask.To(qv.DType())
@@ -153,7 +153,7 @@ func layerNormDevice(x, w, b *Var, wv, bv *tensor.Tensor, eps float64) *Var {
 func embeddingDevice(w *Var, ids *tensor.Tensor, paddingIdx int) *Var {
 	wv := w.Value.Contiguous()
 	deviceOf("Embedding", wv)
-	ids = constOn("Embedding", ids, wv)
+	ids = constOn("Embedding", ids, wv, w)
 	v, d := wv.Dim(0), wv.Dim(1)
 	flat := ids.Reshape(-1).Contiguous()
 	ysh := append(ids.Shape(), d)
@@ -193,7 +193,7 @@ func dropoutDevice(x *Var, p float64, rng *rand.Rand) *Var {
 // caught).
 func crossEntropyDevice(op string, logits *Var, x, targets *tensor.Tensor, ignore int64, eps float64, mean bool) *Var {
 	deviceOf(op, x)
-	targets = constOn(op, targets, x)
+	targets = constOn(op, targets, x, logits)
 	n, c := x.Dim(0), x.Dim(1)
 	tg := targets.Reshape(-1).Contiguous()
 	if f, ok := x.Backend().(FusedCrossEntropy); ok {

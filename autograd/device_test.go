@@ -216,3 +216,33 @@ func TestDeviceBackwardSeedDevice(t *testing.T) {
 	}()
 	autograd.LayerNorm(p, autograd.Param(tensor.FromF32([]float32{1, 1, 1}, 3)), nil, 1e-5)
 }
+
+// TestDeviceHostMaskUploadedOnce checks that a host mask given to several
+// attention calls on one tape is uploaded once.
+func TestDeviceHostMaskUploadedOnce(t *testing.T) {
+	registerEmus(t)
+	b, err := tensor.LookupBackend(emu.PlainName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := b.(*emu.Backend)
+	rng := rand.New(rand.NewPCG(4, 4))
+	mask := tensor.FromF32([]float32{0, 0, float32(math.Inf(-1))}, 1, 1, 1, 3) // on the host
+	x, err := tensor.RandN(rng, tensor.F32, 1, 2, 3, 4).ToDevice(emu.PlainName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := autograd.NewTape()
+	h := autograd.Scale(tp.Const(x), 1)
+	p := autograd.Param(x)
+	before := e.Stats().Uploads
+	for range 4 {
+		h = autograd.ScaledDotProductAttention(autograd.Add(h, p), h, h, mask, false, 0)
+	}
+	if n := e.Stats().Uploads - before; n != 1 {
+		t.Errorf("4 attention calls with one host mask made %d uploads, want 1", n)
+	}
+	if err := tp.Backward(autograd.Sum(h, nil, false)); err != nil {
+		t.Fatal(err)
+	}
+}

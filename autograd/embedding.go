@@ -146,7 +146,7 @@ func mulInto[T float](y, a, b []T) {
 //	backward: dx = mask ? 0 : g
 func MaskedFill(x *Var, mask *tensor.Tensor, value float64) *Var {
 	if !x.Value.OnHost() {
-		mask = constOn("MaskedFill", mask, x.Value)
+		mask = constOn("MaskedFill", mask, x.Value, x)
 	}
 	return record("MaskedFill", tensor.MaskedFill(x.Value, mask, value), false, func(g *tensor.Tensor) []*tensor.Tensor {
 		return []*tensor.Tensor{tensor.MaskedFill(g, mask, 0)}

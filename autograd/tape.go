@@ -87,6 +87,9 @@ type node struct {
 type Tape struct {
 	nodes  []*node
 	noGrad int
+	// uploads holds the device copies of host constants (masks, ids) that
+	// ops on this tape uploaded, so each is uploaded once (device.go).
+	uploads map[uploadKey]*tensor.Tensor
 }
 
 // NewTape returns an empty tape.
@@ -117,6 +120,7 @@ func (tp *Tape) Release() {
 		n.inputs, n.backward, n.out = nil, nil, nil
 	}
 	tp.nodes = nil
+	tp.uploads = nil
 }
 
 // tapeOf returns the one tape found among the inputs (through their own

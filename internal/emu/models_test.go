@@ -69,33 +69,39 @@ func toDevice(t *testing.T, params []nn.NamedParam, pixels *tensor.Tensor, dev s
 	return px
 }
 
-// downloads returns the download count of the backend registered as dev.
-func downloads(t *testing.T, dev string) int64 {
+// stats returns the counters of the emulator registered as dev (zero for
+// the host).
+func stats(t *testing.T, dev string) emu.Stats {
 	t.Helper()
 	b, err := tensor.LookupBackend(dev)
 	if err != nil {
-		return 0
+		return emu.Stats{}
 	}
 	switch e := b.(type) {
 	case *emu.Fused:
-		return e.Stats().Downloads
+		return e.Stats()
 	case *emu.Backend:
-		return e.Stats().Downloads
+		return e.Stats()
 	}
-	return 0
+	return emu.Stats{}
 }
 
 // runStep runs loss() and its backward on dev and collects the results.
 func runStep(t *testing.T, dev string, params []nn.NamedParam, loss func() *autograd.Var) stepResult {
 	t.Helper()
-	before := downloads(t, dev)
+	before := stats(t, dev)
 	tp := autograd.NewTape()
 	l := loss()
 	if err := tp.Backward(l); err != nil {
 		t.Fatal(err)
 	}
-	if n := downloads(t, dev) - before; n != 0 {
+	after := stats(t, dev)
+	if n := after.Downloads - before.Downloads; n != 0 {
 		t.Errorf("%d downloads from %s during the step", n, dev)
+	}
+	if dev != "cpu" {
+		t.Logf("step on %s: %d uploads (host constants), %d allocations, peak %d device bytes",
+			dev, after.Uploads-before.Uploads, after.Allocs-before.Allocs, after.MaxBytes)
 	}
 	var r stepResult
 	lh, err := l.Value.ToDevice("cpu")
