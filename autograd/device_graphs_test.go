@@ -89,6 +89,22 @@ func deviceGraphs() []graph {
 		}, grad: []bool{true, true, true}, exact: true, f: func(v []*autograd.Var) *autograd.Var {
 			return autograd.Add(autograd.LayerNorm(v[0], v[1], v[2], 1e-5), autograd.LayerNorm(v[0], nil, nil, 1e-12))
 		}},
+		{name: "AddLayerNorm", in: func(r *rand.Rand, dt tensor.DType) []*tensor.Tensor {
+			return []*tensor.Tensor{rn(r, dt, 2, 3, 8), rn(r, dt, 2, 3, 8), rn(r, dt, 8), rn(r, dt, 8)}
+		}, grad: []bool{true, true, true, true}, exact: true, f: func(v []*autograd.Var) *autograd.Var {
+			return autograd.AddLayerNorm(v[0], v[1], v[2], v[3], 1e-12)
+		}},
+		{name: "AddLayerNormSharedInput", in: func(r *rand.Rand, dt tensor.DType) []*tensor.Tensor {
+			return []*tensor.Tensor{rn(r, dt, 4, 8), rn(r, dt, 8)}
+		}, grad: []bool{true, true}, exact: true, f: func(v []*autograd.Var) *autograd.Var {
+			return autograd.AddLayerNorm(v[0], autograd.Scale(v[0], 2), v[1], nil, 1e-5)
+		}},
+		{name: "BiasGELU", in: func(r *rand.Rand, dt tensor.DType) []*tensor.Tensor {
+			return []*tensor.Tensor{rn(r, dt, 2, 3, 5), rn(r, dt, 5)}
+		}, grad: []bool{true, true}, exact: true, f: func(v []*autograd.Var) *autograd.Var {
+			return autograd.Add(autograd.BiasGELU(v[0], v[1], autograd.ActGELU),
+				autograd.Add(autograd.BiasGELU(v[0], v[1], autograd.ActGELUTanh), autograd.BiasGELU(v[0], v[1], autograd.ActQuickGELU)))
+		}},
 		{name: "Attention", in: attnInputs(false), grad: []bool{true, true, true}, exact: true, f: func(v []*autograd.Var) *autograd.Var {
 			return autograd.ScaledDotProductAttention(v[0], v[1], v[2], v[3].Value, false, 0)
 		}},

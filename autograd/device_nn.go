@@ -116,33 +116,50 @@ func layerNormDevice(x, w, b *Var, wv, bv *tensor.Tensor, eps float64) *Var {
 			}, inputs...)
 		}
 	}
+	// The composition runs in float64, as the CPU kernel keeps its
+	// statistics, and rounds the results to the input's dtype once.
+	dt := xv.DType()
+	wide := func(t *tensor.Tensor) *tensor.Tensor {
+		if t == nil || t.DType() == tensor.F64 {
+			return t
+		}
+		return t.To(tensor.F64)
+	}
+	narrow := func(t *tensor.Tensor) *tensor.Tensor {
+		if t == nil || dt == tensor.F64 {
+			return t
+		}
+		return t.To(dt)
+	}
+	x64, w64, b64 := wide(xv), wide(wv), wide(bv)
 	last := []int{-1}
-	d := tensor.Sub(xv, tensor.Mean(xv, last, true))
+	d := tensor.Sub(x64, tensor.Mean(x64, last, true))
 	rstd := tensor.Rsqrt(tensor.AddScalar(tensor.Mean(tensor.Square(d), last, true), eps))
 	xhat := tensor.Mul(d, rstd)
 	y := xhat
-	if wv != nil {
-		y = tensor.Mul(y, wv)
+	if w64 != nil {
+		y = tensor.Mul(y, w64)
 	}
-	if bv != nil {
-		y = tensor.Add(y, bv)
+	if b64 != nil {
+		y = tensor.Add(y, b64)
 	}
-	return record("LayerNorm", y, false, func(g *tensor.Tensor) []*tensor.Tensor {
+	return record("LayerNorm", narrow(y), false, func(g *tensor.Tensor) []*tensor.Tensor {
 		var dx, dw, db *tensor.Tensor
+		g64 := wide(g)
 		if x.RequiresGrad {
-			gh := g
-			if wv != nil {
-				gh = tensor.Mul(g, wv)
+			gh := g64
+			if w64 != nil {
+				gh = tensor.Mul(g64, w64)
 			}
 			mg := tensor.Mean(gh, last, true)
 			mgx := tensor.Mean(tensor.Mul(gh, xhat), last, true)
-			dx = tensor.Mul(rstd, tensor.Sub(tensor.Sub(gh, mg), tensor.Mul(xhat, mgx)))
+			dx = narrow(tensor.Mul(rstd, tensor.Sub(tensor.Sub(gh, mg), tensor.Mul(xhat, mgx))))
 		}
 		if w != nil && w.RequiresGrad {
-			dw = rowSum(tensor.Mul(g, xhat))
+			dw = narrow(rowSum(tensor.Mul(g64, xhat)))
 		}
 		if b != nil && b.RequiresGrad {
-			db = rowSum(g)
+			db = narrow(rowSum(g64))
 		}
 		return []*tensor.Tensor{dx, dw, db}
 	}, inputs...)
