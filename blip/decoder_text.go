@@ -17,6 +17,9 @@ type lmHead struct {
 	Act      nn.Activation
 	LN       *nn.LayerNorm
 	DecoderW *autograd.Var
+	// Autocast is the dtype of the vocabulary projection's product
+	// (tensor.BF16 under bf16 autocast; zero: F32, off).
+	Autocast tensor.DType
 }
 
 // textDecoder is BlipTextLMHeadModel: the text model run causally with
@@ -56,7 +59,7 @@ func (d *textDecoder) namedParams(prefix string) []nn.NamedParam {
 }
 
 func (h *lmHead) forward(x *autograd.Var) *autograd.Var {
-	return autograd.Linear(h.LN.Forward(h.Act(h.Dense.Forward(x))), h.DecoderW, h.Bias)
+	return nn.Autocast(h.Autocast, linear, h.LN.Forward(h.Act(h.Dense.Forward(x))), h.DecoderW, h.Bias)
 }
 
 // decoderPass holds what one decoder forward produced, for the tests and

@@ -18,6 +18,7 @@ type retrievalHeads struct {
 	text                 *textModel
 	visionProj, textProj *nn.Linear
 	itmHead              *nn.Linear
+	autocast             tensor.DType // of the ITC similarity (see setAutocast)
 }
 
 func newRetrievalHeads(init *nn.Init, mode *nn.Mode, cfg Config) (*retrievalHeads, error) {
@@ -110,6 +111,6 @@ func (r *retrievalHeads) itc(ids, mask *tensor.Tensor, img *autograd.Var) (*ITCO
 	o := &ITCOutput{Hidden: h}
 	o.ImageFeat = autograd.L2Normalize(r.visionProj.Forward(first(img)), -1, normEps)
 	o.TextFeat = autograd.L2Normalize(r.textProj.Forward(first(h)), -1, normEps)
-	o.Similarity = autograd.MatMulT(o.ImageFeat, o.TextFeat, false, true)
+	o.Similarity = nn.Autocast(r.autocast, similarity, o.ImageFeat, o.TextFeat)
 	return o, nil
 }
