@@ -25,7 +25,6 @@ const (
 	MaskGIT    MaskKind = 2 // the first Prefix keys for all, the rest causally
 )
 
-
 // AttentionArgs describe O = softmax(Scale·Q Kᵀ + mask) V per (batch,
 // head), for Q [B, H, Tq, D], K and V [B, H, Tk, D], O like Q.
 type AttentionArgs struct {
@@ -45,7 +44,6 @@ type AttentionArgs struct {
 	Add  *Buffer
 	AddL MaskLayout
 }
-
 
 // AttentionGradArgs add the output gradient and the input gradients; GO
 // has O's layout, DQ Q's, DK K's and DV V's.
