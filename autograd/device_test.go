@@ -246,3 +246,30 @@ func TestDeviceHostMaskUploadedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDeviceGradAccumulates checks that a second Backward adds into the
+// device gradients, as on the host.
+func TestDeviceGradAccumulates(t *testing.T) {
+	registerEmus(t)
+	h := tensor.FromF32([]float32{1, -2, 3}, 3)
+	for _, dev := range []string{"cpu", emu.Name} {
+		x, err := h.ToDevice(dev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := autograd.Param(x)
+		for range 2 {
+			tp := autograd.NewTape()
+			if err := tp.Backward(autograd.Sum(autograd.Mul(p, p), nil, false)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		g, err := p.Grad.ToDevice("cpu")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := g.F32(); got[0] != 4 || got[1] != -8 || got[2] != 12 {
+			t.Errorf("%s: gradient after two backwards of sum(x²) = %v, want [4 -8 12]", dev, got)
+		}
+	}
+}
