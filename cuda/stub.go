@@ -58,3 +58,20 @@ func Register(d *Device) (*Backend, error) { return nil, errNoCgo }
 
 // BackendName is the device name of the CUDA backend ("--device cuda").
 const BackendName = "cuda"
+
+// TensorAdamW is the fused AdamW; without cgo there is none.
+type TensorAdamW struct{}
+
+// NewTensorAdamW fails without cgo.
+func (b *Backend) NewTensorAdamW(params []*tensor.Tensor) (*TensorAdamW, error) { return nil, errNoCgo }
+
+// Step fails without cgo.
+func (o *TensorAdamW) Step(params, grads []*tensor.Tensor, lr, wd, beta1, beta2, eps float64) error {
+	return errNoCgo
+}
+
+// AllocStats is empty without cgo.
+func (d *Device) AllocStats() AllocStats { return AllocStats{} }
+
+// Sync does nothing without cgo.
+func (d *Device) Sync() error { return nil }

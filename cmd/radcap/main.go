@@ -36,6 +36,7 @@ func commands() []command {
 		{name: "synth", summary: "write the built-in synthetic chest X-ray set in the ROCO layout", usage: synthUsage, run: runSynth},
 		{name: "score", summary: "score predicted captions against references (BLEU, ROUGE, METEOR, sacreBLEU)", usage: scoreUsage, run: runScore},
 		{name: "pretrain", summary: "pretrain a small base model (git-small) on built-in synthetic shapes", usage: pretrainUsage, run: runPretrain},
+		{name: "bench", summary: "measure speed against a same-run reference (cpu: SGEMM; cuda: cuBLASLt)", usage: benchUsage, run: runBench},
 	}
 }
 
