@@ -1,14 +1,16 @@
 // Package models holds the small base models that radcap ships inside its
-// binary, the built-in analogs of microsoft/git-base: Hugging Face model
+// binary, the built-in analogs of microsoft/git-base (git-small) and
+// Salesforce/blip-image-captioning-base (blip-small): Hugging Face model
 // folders (config.json, model.safetensors in float16, the BERT uncased
-// tokenizer files, preprocessor_config.json and a README.md model card)
-// that radcap pretrained itself with `radcap pretrain` on built-in
-// synthetic shapes (see package radcap/train/pretrain).
+// tokenizer files, with BLIP's [DEC] and [ENC] for blip-small,
+// preprocessor_config.json and a README.md model card) that radcap
+// pretrained itself with `radcap pretrain` on built-in synthetic shapes
+// (see package radcap/train/pretrain).
 //
 // The folders are embedded with go:embed, so `radcap finetune` works on
 // any machine with nothing but the binary. Loaders take a directory, so
 // Extract (or ExtractTemp) writes a model's folder to disk first; LoadGIT
-// does both.
+// and LoadBLIP do both.
 package models
 
 import (
@@ -19,17 +21,22 @@ import (
 	"path/filepath"
 	"slices"
 
+	"radcap/blip"
 	"radcap/gitmodel"
 	"radcap/internal/atomicfile"
 )
 
 // shipped is the embedded model folders, one per model name.
 //
-//go:embed git-small
+//go:embed git-small blip-small
 var shipped embed.FS
 
 // GitSmall is the name of the small GIT (GitForCausalLM) radcap ships.
 const GitSmall = "git-small"
+
+// BlipSmall is the name of the small BLIP (BlipForConditionalGeneration)
+// radcap ships.
+const BlipSmall = "blip-small"
 
 // Names returns the names of the shipped models, sorted.
 func Names() []string {
@@ -116,6 +123,22 @@ func LoadGIT(name string) (*gitmodel.Model, error) {
 	}
 	defer cleanup()
 	m, err := gitmodel.Load(dir)
+	if err != nil {
+		return nil, fmt.Errorf("models: load %s: %w", name, err)
+	}
+	return m, nil
+}
+
+// LoadBLIP loads the shipped BLIP captioning model name (e.g. BlipSmall)
+// in float32, extracting it to a temporary folder that is removed
+// afterwards.
+func LoadBLIP(name string) (*blip.CaptionModel, error) {
+	dir, cleanup, err := ExtractTemp(name)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	m, _, err := blip.LoadCaptionModel(dir, blip.LoadOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("models: load %s: %w", name, err)
 	}
