@@ -147,3 +147,10 @@ func (a *allocator) snapshot() AllocStats {
 	defer a.mu.Unlock()
 	return a.stats
 }
+
+// resetPeak sets the peaks to the current values.
+func (a *allocator) resetPeak() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.stats.PeakDriverBytes, a.stats.PeakInUseBytes = a.stats.DriverBytes, a.stats.InUseBytes
+}

@@ -58,6 +58,10 @@ func (b *Buffer) Size() int { return b.size }
 // AllocStats returns the caching allocator's counters.
 func (d *Device) AllocStats() AllocStats { return d.alloc.snapshot() }
 
+// ResetPeakStats sets the peak counters to the current values, so a
+// measurement reports the peak of its own work.
+func (d *Device) ResetPeakStats() { d.alloc.resetPeak() }
+
 // EmptyCache returns every cached free block to the driver.
 func (d *Device) EmptyCache() error { return d.do(d.alloc.emptyCache) }
 
