@@ -49,7 +49,7 @@ func ScaledDotProductAttentionDropout(q, k, v *Var, mask *tensor.Tensor, causal 
 func attention(op string, q, k, v *Var, mask *tensor.Tensor, causal bool, scale, dropP float64, rng *rand.Rand) *Var {
 	qv, kv, vv := q.Value, k.Value, v.Value
 	sameDType(op, qv, kv, vv)
-	f32 := isF32(op, qv)
+	floatOn(op, qv)
 	if qv.Rank() < 2 || kv.Rank() < 2 || vv.Rank() < 2 || qv.Dim(-1) != kv.Dim(-1) || kv.Dim(-2) != vv.Dim(-2) {
 		panic(fmt.Sprintf("autograd.%s: q %v, k %v, v %v (want [..., Tq, D], [..., Tk, D], [..., Tk, Dv])",
 			op, qv.Shape(), kv.Shape(), vv.Shape()))
@@ -61,6 +61,7 @@ func attention(op string, q, k, v *Var, mask *tensor.Tensor, causal bool, scale,
 		// Every operand must be on one device; a host mask is uploaded.
 		return attentionDevice(op, q, k, v, mask, causal, scale, dropP, rng)
 	}
+	f32 := isF32(op, qv)
 	tq, tk := qv.Dim(-2), kv.Dim(-2)
 	p := tensor.MatMul(qv, kv, false, true) // q kᵀ, fresh and contiguous
 	// Without a mask the softmax applies a positive scale itself (one pass

@@ -40,6 +40,21 @@ func deviceOf(op string, ts ...*tensor.Tensor) tensor.Backend {
 	return b
 }
 
+// floatOn panics unless t's dtype is one ops compute in on t's device:
+// float32 or float64, and on a device also float16 and bfloat16 (mixed
+// precision; the backend computes those).
+func floatOn(op string, t *tensor.Tensor) {
+	switch t.DType() {
+	case tensor.F32, tensor.F64:
+		return
+	case tensor.F16, tensor.BF16:
+		if !t.OnHost() {
+			return
+		}
+	}
+	panic(fmt.Sprintf("autograd.%s: dtype %v (need float32 or float64; float16 or bfloat16 on a device)", op, t.DType()))
+}
+
 // declined reports whether a fused method declined (ErrNotFused); any other
 // error is a device failure and panics.
 func declined(op string, err error) bool {
@@ -116,7 +131,7 @@ func oneMinus(t *tensor.Tensor) *tensor.Tensor { return tensor.AddScalar(tensor.
 // unaryDevice is unary's backward composed from tensor ops.
 func unaryDevice(op string, kind unaryKind, a *Var, y *tensor.Tensor) *Var {
 	x := a.Value
-	isF32(op, x)
+	floatOn(op, x)
 	return record(op, y, false, func(g *tensor.Tensor) []*tensor.Tensor {
 		var dx *tensor.Tensor
 		switch kind {
@@ -179,7 +194,7 @@ func rowSum(g *tensor.Tensor) *tensor.Tensor {
 // softmaxDevice is softmax (or log-softmax) over the last dim on a device.
 func softmaxDevice(op string, a *Var, log bool) *Var {
 	x := a.Value.Contiguous()
-	isF32(op, x)
+	floatOn(op, x)
 	if f, ok := x.Backend().(FusedSoftmax); ok {
 		y, saved, err := f.FusedSoftmax(x, log)
 		if !declined(op, err) {
@@ -213,7 +228,7 @@ func softmaxDevice(op string, a *Var, log bool) *Var {
 // l2NormalizeDevice is L2Normalize over the last dim on a device.
 func l2NormalizeDevice(a *Var, eps float64) *Var {
 	x := a.Value
-	isF32("L2Normalize", x)
+	floatOn("L2Normalize", x)
 	last := []int{-1}
 	norm := tensor.Sqrt(tensor.Sum(tensor.Square(x), last, true))
 	epsT := scalarOn(x, eps)
@@ -229,7 +244,7 @@ func l2NormalizeDevice(a *Var, eps float64) *Var {
 // geluDevice is a GELU variant on a device.
 func geluDevice(op string, kind GELUKind, a *Var) *Var {
 	x := a.Value.Contiguous()
-	isF32(op, x)
+	floatOn(op, x)
 	if f, ok := x.Backend().(FusedGELU); ok {
 		y, saved, err := f.FusedGELU(kind, x, nil)
 		if !declined(op, err) {

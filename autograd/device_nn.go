@@ -104,6 +104,7 @@ func attentionDevice(op string, q, k, v *Var, mask *tensor.Tensor, causal bool, 
 // layerNormDevice is LayerNorm on a device; w and b were checked.
 func layerNormDevice(x, w, b *Var, wv, bv *tensor.Tensor, eps float64) *Var {
 	xv := x.Value.Contiguous()
+	floatOn("LayerNorm", xv)
 	deviceOf("LayerNorm", xv, wv, bv)
 	inputs := []*Var{x, w, b}
 	if f, ok := xv.Backend().(FusedLayerNorm); ok {
@@ -169,6 +170,7 @@ func layerNormDevice(x, w, b *Var, wv, bv *tensor.Tensor, eps float64) *Var {
 // not read on the host, so an id outside the table is not caught here.
 func embeddingDevice(w *Var, ids *tensor.Tensor, paddingIdx int) *Var {
 	wv := w.Value.Contiguous()
+	floatOn("Embedding", wv)
 	deviceOf("Embedding", wv)
 	ids = constOn("Embedding", ids, wv, w)
 	v, d := wv.Dim(0), wv.Dim(1)
@@ -198,7 +200,7 @@ func embeddingDevice(w *Var, ids *tensor.Tensor, paddingIdx int) *Var {
 // dropoutDevice is Dropout on a device: the mask is drawn on the host from
 // rng (the same draws as the CPU kernel) and uploaded.
 func dropoutDevice(x *Var, p float64, rng *rand.Rand) *Var {
-	isF32("Dropout", x.Value)
+	floatOn("Dropout", x.Value)
 	mask := hostDropoutMask("Dropout", x.Value, p, rng)
 	return record("Dropout", tensor.Mul(x.Value, mask), false, func(g *tensor.Tensor) []*tensor.Tensor {
 		return []*tensor.Tensor{tensor.Mul(g, mask)}
@@ -209,6 +211,7 @@ func dropoutDevice(x *Var, p float64, rng *rand.Rand) *Var {
 // device; the targets are not read on the host (one out of range is not
 // caught).
 func crossEntropyDevice(op string, logits *Var, x, targets *tensor.Tensor, ignore int64, eps float64, mean bool) *Var {
+	floatOn(op, x)
 	deviceOf(op, x)
 	targets = constOn(op, targets, x, logits)
 	n, c := x.Dim(0), x.Dim(1)

@@ -273,3 +273,100 @@ func TestDeviceGradAccumulates(t *testing.T) {
 		}
 	}
 }
+
+// runGraphAs is runGraph with inputs (and the cotangent) drawn in float32,
+// rounded to store and computed in compute (store itself, or float32 for
+// the host reference of a half-precision device run).
+func runGraphAs(t *testing.T, g graph, store, compute tensor.DType, dev string, seed uint64) result {
+	t.Helper()
+	hin := g.in(rand.New(rand.NewPCG(seed, 9)), tensor.F32)
+	vars := make([]*autograd.Var, len(hin))
+	tp := autograd.NewTape()
+	for i, h := range hin {
+		if h.DType() == tensor.F32 {
+			h = h.To(store).To(compute)
+		}
+		d, err := h.ToDevice(dev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i < len(g.grad) && g.grad[i] {
+			vars[i] = autograd.Param(d)
+		} else {
+			vars[i] = tp.Const(d)
+		}
+	}
+	out := g.f(vars)
+	cot := tensor.RandN(rand.New(rand.NewPCG(seed, 10)), tensor.F32, out.Shape()...).To(store).To(compute)
+	dcot, err := cot.ToDevice(dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tp.BackwardWithGrad(out, dcot); err != nil {
+		t.Fatal(err)
+	}
+	r := result{out: toHost(t, out.Value).To(tensor.F32)}
+	for i, v := range vars {
+		if i < len(g.grad) && g.grad[i] {
+			if v.Grad.DType() != compute {
+				t.Fatalf("gradient %d has dtype %v, want %v", i, v.Grad.DType(), compute)
+			}
+			r.grads = append(r.grads, toHost(t, v.Grad).To(tensor.F32))
+		}
+	}
+	return r
+}
+
+// normDiff is max|a−b| / max|b| (normwise relative; NaN against NaN is 0).
+func normDiff(a, b *tensor.Tensor) float64 {
+	x, y := a.Float64s(), b.Float64s()
+	d, m := 0.0, 0.0
+	for i := range y {
+		if math.IsNaN(x[i]) && math.IsNaN(y[i]) {
+			continue
+		}
+		e := math.Abs(x[i] - y[i])
+		if math.IsNaN(e) {
+			e = math.Inf(1)
+		}
+		d, m = max(d, e), max(m, math.Abs(y[i]))
+	}
+	if d == 0 {
+		return 0
+	}
+	return d / m
+}
+
+// TestDeviceOpsHalfPrecision runs every graph with float16 and bfloat16
+// values on the emulators (computed in float32, each op's result rounded
+// to the dtype, as on a GPU) against the host in float32 from the same
+// rounded inputs. The bound (normwise: max|Δ| ≤ tol·max|ref| per tensor)
+// is a few roundings of the dtype: each op rounds its result once.
+func TestDeviceOpsHalfPrecision(t *testing.T) {
+	registerEmus(t)
+	for _, g := range deviceGraphs() {
+		if g.name == "CrossEntropyAllIgnored" {
+			continue // NaN loss; covered in float32
+		}
+		for _, dt := range []tensor.DType{tensor.F16, tensor.BF16} {
+			tol := 8 * math.Ldexp(1, -10) // float16
+			if dt == tensor.BF16 {
+				tol = 8 * math.Ldexp(1, -7)
+			}
+			for _, dev := range []string{emu.Name, emu.PlainName} {
+				t.Run(fmt.Sprintf("%s/%v/%s", g.name, dt, dev), func(t *testing.T) {
+					want := runGraphAs(t, g, dt, tensor.F32, "cpu", 1)
+					got := runGraphAs(t, g, dt, dt, dev, 1)
+					worst := normDiff(got.out, want.out)
+					for i := range want.grads {
+						worst = max(worst, normDiff(got.grads[i], want.grads[i]))
+					}
+					if worst > tol {
+						t.Errorf("largest relative difference %.3g > %.3g", worst, tol)
+					}
+					t.Logf("largest relative difference %.3g (bound %.3g)", worst, tol)
+				})
+			}
+		}
+	}
+}

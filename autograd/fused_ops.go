@@ -51,7 +51,7 @@ func addLayerNormFused(f FusedLayerNorm, x, residual, w, b *Var, eps float64) *V
 		}
 	}
 	sameDType("AddLayerNorm", xv, rv)
-	isF32("AddLayerNorm", xv)
+	floatOn("AddLayerNorm", xv)
 	deviceOf("AddLayerNorm", xv, rv, wv, bv)
 	y, saved, err := f.FusedLayerNorm(xv, rv, wv, bv, eps)
 	if declined("AddLayerNorm", err) {
@@ -85,7 +85,7 @@ func BiasGELU(x, bias *Var, kind GELUKind) *Var {
 		if f, ok := xv.Backend().(FusedGELU); ok {
 			xc, bc := xv.Contiguous(), bias.Value.Contiguous()
 			sameDType("BiasGELU", xc, bc)
-			isF32("BiasGELU", xc)
+			floatOn("BiasGELU", xc)
 			deviceOf("BiasGELU", xc, bc)
 			y, saved, err := f.FusedGELU(kind, xc, bc)
 			if !declined("BiasGELU", err) {

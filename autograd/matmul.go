@@ -145,8 +145,9 @@ func Patchify(x, w, b *Var) *Var {
 	geo := patchGeom{B: xv.Dim(0), C: xv.Dim(1), H: xv.Dim(2), W: xv.Dim(3), P: wv.Dim(2)}
 	geo.Hp, geo.Wp = geo.H/geo.P, geo.W/geo.P
 	d := wv.Dim(0)
-	f32 := isF32("Patchify", xv)
+	floatOn("Patchify", xv)
 	dev := !xv.OnHost() || !wv.OnHost() || (b != nil && !b.Value.OnHost())
+	f32 := !dev && isF32("Patchify", xv)
 	var cols *tensor.Tensor
 	switch {
 	case dev:

@@ -87,25 +87,30 @@ type Backend interface {
 	// to dst's dtype as Cast would convert it.
 	Fill(dst *Tensor, v float64) error
 
-	// Unary computes dst = op(src) element-wise for F32 or F64 (dst and src
-	// share shape and dtype). s and t are the op's scalars (see UnaryOp).
+	// Unary computes dst = op(src) element-wise (dst and src share shape
+	// and dtype). s and t are the op's scalars (see UnaryOp).
+	//
+	// The arithmetic methods (Unary, Binary, Where, Reduce, ArgMax, MatMul,
+	// IndexAdd) get F32 or F64 operands, or F16 or BF16 ones for mixed
+	// precision: a backend computes those in float32 and rounds each result
+	// to the dtype (or returns an error if it does not support them).
 	Unary(op UnaryOp, dst, src *Tensor, s, t float64) error
 	// Binary computes dst = op(a, b) element-wise; a and b are broadcast
-	// to dst's shape and share its dtype (F32 or F64). For BinAdd, dst may
+	// to dst's shape and share its dtype. For BinAdd, dst may
 	// be a itself (the in-place accumulation of AddInto); dst then has a's
 	// strides, possibly those of a view.
 	Binary(op BinaryOp, dst, a, b *Tensor) error
 	// Where computes dst = mask ? a : b element-wise; mask (any dtype,
 	// nonzero and NaN count as true), a and b are broadcast to dst's shape,
-	// and a, b, dst share one dtype (F32 or F64).
+	// and a, b, dst share one float dtype.
 	Where(dst, mask, a, b *Tensor) error
 
 	// Reduce sums (ReduceSum) or averages (ReduceMean) src over the dims
 	// where dst has size 1 and src does not; dst has src's rank (keepdim
-	// shape) and dtype (F32 or F64). Accumulate in at least float32 (the
-	// CPU accumulates in float64).
+	// shape) and float dtype. Accumulate in at least float32 (the CPU
+	// accumulates in float64).
 	Reduce(op ReduceOp, dst, src *Tensor) error
-	// ArgMax writes, along dim axis of src (F32 or F64), the maximum into
+	// ArgMax writes, along dim axis of src (a float dtype), the maximum into
 	// values (src's dtype) and the index of its first occurrence into
 	// indices (I64); both have src's shape with axis of size 1. A NaN is
 	// the maximum of a row that holds one (the first NaN), as in PyTorch.
@@ -120,8 +125,8 @@ type Backend interface {
 	// 0 where broadcast; otherwise any strides). Each matrix of a and b has
 	// unit stride along one of its last two dims (tensor copies operands
 	// that do not), so it is a row- or column-major matrix with a leading
-	// dimension. dtypes are equal: F32 or F64 (F16/BF16 where the backend
-	// supports them). k may be 0 (dst is then zeros).
+	// dimension. The three dtypes are equal. k > 0 (tensor fills dst with
+	// zeros itself when k is 0).
 	MatMul(dst, a, b *Tensor, transA, transB bool) error
 
 	// IndexSelect gathers dst's slices along dim from src: dst[..., i, ...]
@@ -133,8 +138,8 @@ type Backend interface {
 	IndexSelect(dst, src *Tensor, dim int, idx *Tensor) error
 	// IndexAdd adds src's slices along dim into dst at idx, in place:
 	// dst[..., idx[i], ...] += src[..., i, ...]; repeated indices
-	// accumulate. dst (possibly a view) and src are F32 or F64 of one
-	// dtype; idx is as for IndexSelect.
+	// accumulate. dst (possibly a view) and src share a float dtype; idx is
+	// as for IndexSelect.
 	IndexAdd(dst *Tensor, dim int, idx, src *Tensor) error
 }
 

@@ -52,8 +52,8 @@ func devAddInto(dst, src *Tensor) {
 
 // devUnary is an element-wise op of one float tensor on a device.
 func devUnary(op UnaryOp, a *Tensor, s, t float64) *Tensor {
-	if a.dtype != F32 && a.dtype != F64 {
-		panic(fmt.Sprintf("tensor.%s: dtype %v (need float32 or float64)", op, a.dtype))
+	if !a.computeFloat() {
+		panic(fmt.Sprintf("tensor.%s: dtype %v (need float32, float64, float16 or bfloat16)", op, a.dtype))
 	}
 	out := emptyLike(a.dev.b, a.dtype, a.shape)
 	must(op.String(), a.dev.b, a.dev.b.Unary(op, out, a, s, t))
@@ -62,8 +62,8 @@ func devUnary(op UnaryOp, a *Tensor, s, t float64) *Tensor {
 
 // devReduce is Sum or Mean on a device.
 func devReduce(name string, op ReduceOp, t *Tensor, axes []int, keepdim bool) *Tensor {
-	if t.dtype != F32 && t.dtype != F64 {
-		panic(fmt.Sprintf("tensor.%s: dtype %v (need float32 or float64)", name, t.dtype))
+	if !t.computeFloat() {
+		panic(fmt.Sprintf("tensor.%s: dtype %v (need float32, float64, float16 or bfloat16)", name, t.dtype))
 	}
 	mask := reduceAxes(name, t, axes)
 	out := emptyLike(t.dev.b, t.dtype, reducedShape(t.shape, mask, true))

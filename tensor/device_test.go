@@ -310,3 +310,45 @@ func TestDeviceOpsMatchCPU(t *testing.T) {
 		}
 	}
 }
+
+// TestDeviceOpsHalfPrecision runs the same ops on float16 and bfloat16
+// tensors on the device, which a backend computes in float32 and rounds
+// to the dtype after each op (mixed precision on a GPU). The reference is
+// the host computing in float32 from the same (half-precision) inputs and
+// rounding at the end, so results agree to the dtype's rounding.
+func TestDeviceOpsHalfPrecision(t *testing.T) {
+	dev := emuDevice(t)
+	for _, dt := range []tensor.DType{tensor.F16, tensor.BF16} {
+		eps := math.Ldexp(1, -10) // float16: 10 fraction bits
+		if dt == tensor.BF16 {
+			eps = math.Ldexp(1, -7)
+		}
+		for i, c := range opCases() {
+			if c.name == "ToI64" || c.name == "ToBool" {
+				continue // a rounding step earlier can move a value across an integer
+			}
+			t.Run(fmt.Sprintf("%v/%s", dt, c.name), func(t *testing.T) {
+				hin := c.in(rand.New(rand.NewPCG(uint64(i+1), 7)), dt)
+				din := make([]*tensor.Tensor, len(hin))
+				for j, h := range hin {
+					din[j] = move(t, h, dev)
+					if h.DType() == dt {
+						hin[j] = h.To(tensor.F32) // exact: the host computes in float32
+					}
+				}
+				if c.view != nil {
+					hin, din = c.view(hin), c.view(din)
+				}
+				want := c.f(hin)
+				got := back(t, c.f(din))
+				if want.DType() == tensor.F32 && got.DType() == dt {
+					want = want.To(dt)
+				}
+				if want.DType() == tensor.F16 && got.DType() == tensor.F16 && dt == tensor.BF16 {
+					got, want = got.To(tensor.F32), want.To(tensor.F32)
+				}
+				sameTensor(t, c.name, got, want, max(c.tol, 4*eps))
+			})
+		}
+	}
+}

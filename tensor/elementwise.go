@@ -130,11 +130,19 @@ func binRowScalar[T float](op binOp, dst, x []T, y T) {
 	}
 }
 
-// floatPair panics unless a and b are both F32 or both F64.
+// floatPair panics unless a and b share a dtype the kernels compute in:
+// F32 or F64, and on a device also F16 and BF16 (see computeFloat).
 func floatPair(op string, a, b *Tensor) {
-	if a.dtype != b.dtype || (a.dtype != F32 && a.dtype != F64) {
-		panic(fmt.Sprintf("tensor.%s: dtypes %v and %v (need both float32 or both float64)", op, a.dtype, b.dtype))
+	if a.dtype != b.dtype || !a.computeFloat() || !b.computeFloat() {
+		panic(fmt.Sprintf("tensor.%s: dtypes %v and %v (need both float32 or both float64; float16 or bfloat16 on a device)", op, a.dtype, b.dtype))
 	}
+}
+
+// computeFloat reports whether arithmetic runs on t's dtype: F32 and F64
+// everywhere, F16 and BF16 on a device (the backend computes them, as
+// CUDA's mixed precision needs); on the host those are storage formats.
+func (t *Tensor) computeFloat() bool {
+	return t.dtype == F32 || t.dtype == F64 || (t.dev != nil && (t.dtype == F16 || t.dtype == BF16))
 }
 
 // binary runs op over a and b broadcast together into a new contiguous tensor.

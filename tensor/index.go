@@ -165,7 +165,7 @@ func MaskedFill(t, mask *Tensor, v float64) *Tensor {
 	if err != nil || !sameShape(sh, t.shape) {
 		panic(fmt.Sprintf("tensor.MaskedFill: mask shape %v does not broadcast to %v", mask.shape, t.shape))
 	}
-	if t.dtype != F32 && t.dtype != F64 {
+	if !t.computeFloat() {
 		panic(fmt.Sprintf("tensor.MaskedFill: dtype %v (need float32 or float64)", t.dtype))
 	}
 	return Where(mask, FullOn(t.Device(), t.dtype, v), t)

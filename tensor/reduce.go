@@ -169,7 +169,7 @@ func maxRows[T float](x []T, vals []T, idx []int64, n, stride int, outer []int, 
 // first one; dtype I64). With keepdim the axis stays as size 1. A NaN is the
 // maximum of any row that holds one. The axis must not be empty.
 func Max(t *Tensor, axis int, keepdim bool) (values, argmax *Tensor) {
-	if t.dtype != F32 && t.dtype != F64 {
+	if !t.computeFloat() {
 		panic(fmt.Sprintf("tensor.Max: dtype %v (need float32 or float64)", t.dtype))
 	}
 	d := t.axis("Max", axis)

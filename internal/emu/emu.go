@@ -213,8 +213,23 @@ func sliceLen(s any) int {
 	return -1
 }
 
-// put writes the host result r into dst's elements.
+// put writes the host result r into dst's elements (converting to dst's
+// dtype: a float32 result of a half-precision op is rounded there).
 func put(dst, r *tensor.Tensor) { view(dst).CopyFrom(r) }
+
+// isHalf reports whether dt is a 16-bit float (a storage format on the
+// host, computed in float32 by the emulator as a GPU would).
+func isHalf(dt tensor.DType) bool { return dt == tensor.F16 || dt == tensor.BF16 }
+
+// wview is view(t) for computing: half-precision values widened to a
+// float32 copy, since the CPU kernels compute in F32 and F64 only.
+func wview(t *tensor.Tensor) *tensor.Tensor {
+	v := view(t)
+	if isHalf(t.DType()) {
+		return v.To(tensor.F32)
+	}
+	return v
+}
 
 // The emulators implement the interfaces they claim.
 var (

@@ -44,25 +44,31 @@ func Register(plain bool) (tensor.Backend, error) {
 	return b, nil
 }
 
-// host returns a contiguous host copy of a device tensor (nil for nil).
+// host returns a contiguous host copy of a device tensor (nil for nil),
+// widened to float32 when it is half precision (autograd's CPU ops compute
+// in F32 and F64; the results are rounded back by upload).
 func host(t *tensor.Tensor) *tensor.Tensor {
 	if t == nil {
 		return nil
 	}
+	if isHalf(t.DType()) {
+		return view(t).To(tensor.F32)
+	}
 	return view(t).Clone()
 }
 
-// upload puts a host tensor on f as a new device tensor (owned by f, the
-// backend registered under the name, not by its embedded Backend).
-func (f *Fused) upload(t *tensor.Tensor) *tensor.Tensor {
+// upload puts a host tensor on f as a new device tensor of dtype dt
+// (owned by f, the backend registered under the name, not by its embedded
+// Backend).
+func (f *Fused) upload(t *tensor.Tensor, dt tensor.DType) *tensor.Tensor {
 	if t == nil {
 		return nil
 	}
-	h, err := f.Alloc(t.DType(), t.Numel())
+	h, err := f.Alloc(dt, t.Numel())
 	if err != nil {
 		panic(err)
 	}
-	out := tensor.FromHandle(f, h, t.DType(), t.Numel(), t.Shape()...)
+	out := tensor.FromHandle(f, h, dt, t.Numel(), t.Shape()...)
 	put(out, t)
 	return out
 }
@@ -75,11 +81,24 @@ func param(t *tensor.Tensor) *autograd.Var {
 	return autograd.Param(host(t))
 }
 
-// replay is a fused op's saved state: the host output and the leaves whose
-// gradients the backward returns.
+// replay is a fused op's saved state: the host output, the leaves whose
+// gradients the backward returns, and the device dtype of each leaf.
 type replay struct {
 	out    *autograd.Var
 	leaves []*autograd.Var
+	dts    []tensor.DType
+}
+
+// newReplay records out's leaves with the dtypes of the device tensors
+// they copy (devs[i] may be nil for a nil leaf).
+func newReplay(out *autograd.Var, leaves []*autograd.Var, devs ...*tensor.Tensor) *replay {
+	r := &replay{out: out, leaves: leaves, dts: make([]tensor.DType, len(devs))}
+	for i, d := range devs {
+		if d != nil {
+			r.dts[i] = d.DType()
+		}
+	}
+	return r
 }
 
 // backward runs the private tape from g and returns the leaves' gradients
@@ -98,7 +117,7 @@ func (f *Fused) backward(saved any, g *tensor.Tensor) []*tensor.Tensor {
 		if l.Grad == nil {
 			l.Grad = tensor.Zeros(l.DType(), l.Shape()...)
 		}
-		out[i] = f.upload(l.Grad)
+		out[i] = f.upload(l.Grad, r.dts[i])
 	}
 	return out
 }
@@ -107,7 +126,7 @@ func (f *Fused) backward(saved any, g *tensor.Tensor) []*tensor.Tensor {
 func (f *Fused) FusedAttention(q, k, v, mask *tensor.Tensor, causal bool, scale float64) (*tensor.Tensor, any, error) {
 	pq, pk, pv := param(q), param(k), param(v)
 	out := autograd.ScaledDotProductAttention(pq, pk, pv, host(mask), causal, scale)
-	return f.upload(out.Value), &replay{out, []*autograd.Var{pq, pk, pv}}, nil
+	return f.upload(out.Value, q.DType()), newReplay(out, []*autograd.Var{pq, pk, pv}, q, k, v), nil
 }
 
 // FusedAttentionBackward replays the attention's tape.
@@ -125,7 +144,7 @@ func (f *Fused) FusedLayerNorm(x, residual, w, b *tensor.Tensor, eps float64) (*
 		in = autograd.Add(px, autograd.Const(host(residual)))
 	}
 	out := autograd.LayerNorm(in, pw, pb, eps)
-	return f.upload(out.Value), &replay{out, []*autograd.Var{px, pw, pb}}, nil
+	return f.upload(out.Value, x.DType()), newReplay(out, []*autograd.Var{px, pw, pb}, x, w, b), nil
 }
 
 // FusedLayerNormBackward replays the layer norm's tape.
@@ -152,7 +171,7 @@ func (f *Fused) FusedGELU(kind autograd.GELUKind, x, bias *tensor.Tensor) (*tens
 	default:
 		return nil, nil, autograd.ErrNotFused
 	}
-	return f.upload(out.Value), &replay{out, []*autograd.Var{px, pb}}, nil
+	return f.upload(out.Value, x.DType()), newReplay(out, []*autograd.Var{px, pb}, x, bias), nil
 }
 
 // FusedGELUBackward replays the GELU's tape.
@@ -170,7 +189,7 @@ func (f *Fused) FusedSoftmax(x *tensor.Tensor, log bool) (*tensor.Tensor, any, e
 	} else {
 		out = autograd.Softmax(px, -1)
 	}
-	return f.upload(out.Value), &replay{out, []*autograd.Var{px}}, nil
+	return f.upload(out.Value, x.DType()), newReplay(out, []*autograd.Var{px}, x), nil
 }
 
 // FusedSoftmaxBackward replays the softmax's tape.
@@ -187,7 +206,7 @@ func (f *Fused) FusedCrossEntropy(logits, targets *tensor.Tensor, ignore int64, 
 	} else {
 		out = autograd.CrossEntropyRows(pl, host(targets), ignore, smoothing)
 	}
-	return f.upload(out.Value), &replay{out, []*autograd.Var{pl}}, nil
+	return f.upload(out.Value, logits.DType()), newReplay(out, []*autograd.Var{pl}, logits), nil
 }
 
 // FusedCrossEntropyBackward replays the loss's tape.
@@ -198,15 +217,16 @@ func (f *Fused) FusedCrossEntropyBackward(saved any, g *tensor.Tensor) (*tensor.
 // FusedEmbedding gathers rows with autograd.Embedding.
 func (f *Fused) FusedEmbedding(w, ids *tensor.Tensor) (*tensor.Tensor, error) {
 	out := autograd.Embedding(autograd.Const(host(w)), host(ids), autograd.NoPadding)
-	return f.upload(out.Value), nil
+	return f.upload(out.Value, w.DType()), nil
 }
 
 // FusedEmbeddingBackward scatters g into a fresh [v, D] table with the
 // backward of autograd.Embedding.
 func (f *Fused) FusedEmbeddingBackward(g, ids *tensor.Tensor, v, paddingIdx int) (*tensor.Tensor, error) {
-	w := autograd.Param(tensor.Zeros(g.DType(), v, g.Dim(-1)))
+	hg := host(g)
+	w := autograd.Param(tensor.Zeros(hg.DType(), v, g.Dim(-1)))
 	out := autograd.Embedding(w, host(ids), paddingIdx)
-	return f.backward(&replay{out, []*autograd.Var{w}}, g)[0], nil
+	return f.backward(&replay{out: out, leaves: []*autograd.Var{w}, dts: []tensor.DType{g.DType()}}, g)[0], nil
 }
 
 var (

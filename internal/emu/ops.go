@@ -44,7 +44,7 @@ func (b *Backend) Unary(op tensor.UnaryOp, dst, src *tensor.Tensor, s, t float64
 	if err := firstErr(b.mine("Unary", dst, src), fresh("Unary", dst), sameShapes("Unary", dst, src)); err != nil {
 		return err
 	}
-	x := view(src)
+	x := wview(src)
 	var r *tensor.Tensor
 	switch op {
 	case tensor.UnNeg:
@@ -93,7 +93,7 @@ func (b *Backend) Binary(op tensor.BinaryOp, dst, a, c *tensor.Tensor) error {
 			return err
 		}
 	}
-	x, y := view(a), view(c)
+	x, y := wview(a), wview(c)
 	var r *tensor.Tensor
 	switch op {
 	case tensor.BinAdd:
@@ -126,7 +126,7 @@ func (b *Backend) Where(dst, mask, a, c *tensor.Tensor) error {
 	if err := firstErr(b.mine("Where", dst, mask, a, c), fresh("Where", dst), sameShapes("Where", dst, mask, a, c)); err != nil {
 		return err
 	}
-	put(dst, tensor.Where(view(mask), view(a), view(c)))
+	put(dst, tensor.Where(view(mask), wview(a), wview(c)))
 	return nil
 }
 
@@ -138,7 +138,7 @@ func (b *Backend) Reduce(op tensor.ReduceOp, dst, src *tensor.Tensor) error {
 	if dst.Rank() != src.Rank() {
 		return fmt.Errorf("emu: Reduce: dst %v and src %v differ in rank", dst.Shape(), src.Shape())
 	}
-	x := view(src)
+	x := wview(src)
 	var axes []int
 	for i, d := range dst.Shape() {
 		if d == 1 && src.Dim(i) != 1 {
@@ -165,7 +165,7 @@ func (b *Backend) ArgMax(values, indices, src *tensor.Tensor, axis int) error {
 	if err := firstErr(b.mine("ArgMax", values, indices, src), fresh("ArgMax", values), fresh("ArgMax", indices)); err != nil {
 		return err
 	}
-	v, i := tensor.Max(view(src), axis, true)
+	v, i := tensor.Max(wview(src), axis, true)
 	put(values, v)
 	put(indices, i)
 	return nil
@@ -176,7 +176,7 @@ func (b *Backend) MatMul(dst, a, c *tensor.Tensor, transA, transB bool) error {
 	if err := b.checkMatMul(dst, a, c); err != nil {
 		return err
 	}
-	put(dst, tensor.MatMul(view(a), view(c), transA, transB))
+	put(dst, tensor.MatMul(wview(a), wview(c), transA, transB))
 	return nil
 }
 
@@ -203,6 +203,12 @@ func (b *Backend) IndexSelect(dst, src *tensor.Tensor, dim int, idx *tensor.Tens
 func (b *Backend) IndexAdd(dst *tensor.Tensor, dim int, idx, src *tensor.Tensor) error {
 	if err := firstErr(b.mine("IndexAdd", dst, src), noAlias("IndexAdd", dst), b.checkIndex("IndexAdd", idx)); err != nil {
 		return err
+	}
+	if isHalf(dst.DType()) {
+		w := wview(dst)
+		tensor.IndexAdd(w, dim, rows(idx), wview(src))
+		put(dst, w)
+		return nil
 	}
 	tensor.IndexAdd(view(dst), dim, rows(idx), view(src))
 	return nil
