@@ -271,3 +271,88 @@ func TestBLIPTrainStepOnDevice(t *testing.T) {
 		})
 	}
 }
+
+// TestTrainStepHalfPrecisionOnDevice runs the GIT and BLIP fixture steps
+// with float16 and bfloat16 parameters and pixels on the emulator (each op
+// computed in float32 and rounded to the dtype, as on a GPU) against the
+// float32 host step: the loss within a few roundings, every gradient
+// normwise (max|Δ| ≤ tol·max|ref|).
+func TestTrainStepHalfPrecisionOnDevice(t *testing.T) {
+	devices(t)
+	type model struct {
+		params func() []nn.NamedParam
+		loss   func(pixels *tensor.Tensor) *autograd.Var
+		pixels *tensor.Tensor
+	}
+	git := func() model {
+		in := fixtureInputs(t, "git")
+		m, err := gitmodel.Load(hffixtures.Path("git"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return model{m.NamedParams, func(px *tensor.Tensor) *autograd.Var {
+			l, _, err := m.Loss(gitmodel.Inputs{Pixels: px, InputIDs: in["input_ids"], AttentionMask: in["attention_mask"], Labels: in["labels"]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l
+		}, in["pixel_values"]}
+	}
+	blipModel := func() model {
+		in := fixtureInputs(t, "blip")
+		m, _, err := blip.LoadCaptionModel(hffixtures.Path("blip"), blip.LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return model{m.NamedParams, func(px *tensor.Tensor) *autograd.Var {
+			out, err := m.Forward(blip.CaptionInputs{Pixels: px, InputIDs: in["input_ids"], AttentionMask: in["attention_mask"], Labels: in["labels"]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out.Loss
+		}, in["pixel_values"]}
+	}
+	for name, mk := range map[string]func() model{"git": git, "blip": blipModel} {
+		ref := mk()
+		// The reference computes in float32 from parameters and pixels
+		// rounded to the dtype, so only the arithmetic differs.
+		for _, dt := range []tensor.DType{tensor.F16, tensor.BF16} {
+			t.Run(fmt.Sprintf("%s/%v", name, dt), func(t *testing.T) {
+				cpu := mk()
+				for _, p := range cpu.params() {
+					p.Var.Value = p.Var.Value.To(dt).To(tensor.F32)
+				}
+				want := runStep(t, "cpu", cpu.params(), func() *autograd.Var { return cpu.loss(ref.pixels.To(dt).To(tensor.F32)) })
+				m := mk()
+				px := toDevice(t, m.params(), ref.pixels, emu.Name).To(dt)
+				for _, p := range m.params() {
+					p.Var.Value = p.Var.Value.To(dt)
+				}
+				got := runStep(t, emu.Name, m.params(), func() *autograd.Var { return m.loss(px) })
+				tol := 8 * math.Ldexp(1, -10)
+				if dt == tensor.BF16 {
+					tol = 8 * math.Ldexp(1, -7)
+				}
+				le := math.Abs(got.loss-want.loss) / math.Abs(want.loss)
+				worst, worstName := 0.0, ""
+				for i, w := range want.grads {
+					if keyBias(want.names[i]) {
+						continue // round-off only (zero in exact arithmetic)
+					}
+					gv, wv := got.grads[i].Float64s(), w.Float64s()
+					d, s := 0.0, 0.0
+					for j := range wv {
+						d, s = max(d, math.Abs(gv[j]-wv[j])), max(s, math.Abs(wv[j]))
+					}
+					if s > 0 && d/s > worst || math.IsNaN(d) {
+						worst, worstName = d/s, want.names[i]
+					}
+				}
+				t.Logf("loss %.6g vs %.6g (relative %.3g); largest normwise gradient difference %.3g (%s); bound %.3g", got.loss, want.loss, le, worst, worstName, tol)
+				if !(le <= tol) || !(worst <= tol) {
+					t.Errorf("half-precision step differs from the float32 step by %.3g (loss) / %.3g (gradients), bound %.3g", le, worst, tol)
+				}
+			})
+		}
+	}
+}
