@@ -78,10 +78,11 @@ type Backend interface {
 	// strides on both; dst may be a view, e.g. a Narrow of a Concat's
 	// output or the target of CopyFrom).
 	Copy(dst, src *Tensor) error
-	// Cast converts src's elements into dst (same shape, different dtypes,
-	// any strides on both; dst may be a view) with the rules of Tensor.To: floats to integers
-	// truncate toward zero, to F16/BF16 round to nearest even (F64 through
-	// float32 first), integers wrap, nonzero becomes true for Bool.
+	// Cast converts src's elements into dst (same shape, different
+	// dtypes, any strides on both; dst may be a view) with the rules of
+	// Tensor.To: floats to integers truncate toward zero, to F16/BF16
+	// round to nearest even (F64 through float32 first), integers wrap,
+	// nonzero becomes true for Bool.
 	Cast(dst, src *Tensor) error
 	// Fill sets every element of dst (which may be a view) to v converted
 	// to dst's dtype as Cast would convert it.
@@ -96,9 +97,9 @@ type Backend interface {
 	// to the dtype (or returns an error if it does not support them).
 	Unary(op UnaryOp, dst, src *Tensor, s, t float64) error
 	// Binary computes dst = op(a, b) element-wise; a and b are broadcast
-	// to dst's shape and share its dtype. For BinAdd, dst may
-	// be a itself (the in-place accumulation of AddInto); dst then has a's
-	// strides, possibly those of a view.
+	// to dst's shape and share its dtype. For BinAdd, dst may be a itself
+	// (the in-place accumulation of AddInto); dst then has a's strides,
+	// possibly those of a view.
 	Binary(op BinaryOp, dst, a, b *Tensor) error
 	// Where computes dst = mask ? a : b element-wise; mask (any dtype,
 	// nonzero and NaN count as true), a and b are broadcast to dst's shape,
