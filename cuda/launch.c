@@ -5,6 +5,13 @@
 
 #include "launch.h"
 
+#include <stddef.h>
+
+// The kernels declare the same structs (ew_layout, red_layout) and assert
+// the same sizes, so a change on one side fails to compile.
+_Static_assert(sizeof(rc_ew_layout) == 328 && offsetof(rc_ew_layout, st) == 40, "rc_ew_layout layout");
+_Static_assert(sizeof(rc_red_layout) == 280 && offsetof(rc_red_layout, ost) == 72, "rc_red_layout layout");
+
 #define RC_GO(args) \
     api->cuLaunchKernel(f, g.gx, g.gy, g.gz, g.bx, g.by, g.bz, g.smem, s, args, NULL)
 

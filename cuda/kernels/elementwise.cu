@@ -38,6 +38,8 @@ struct ew_layout {
     i64 st[4][EW_MAXDIM];
     i64 off[4];
 };
+// The host fills rc_ew_layout (launch.h) with the same C layout.
+static_assert(sizeof(ew_layout) == 328, "ew_layout must match rc_ew_layout in launch.h");
 
 template <int NOPS>
 __device__ __forceinline__ void ew_offsets(const ew_layout& L, i64 i, i64* o) {

@@ -36,6 +36,8 @@ struct red_layout {
     i64 ist[RED_MAXDIM];  // x strides of the inner dims
     i64 xoff, yoff;
 };
+// The host fills rc_red_layout (launch.h) with the same C layout.
+static_assert(sizeof(red_layout) == 280, "red_layout must match rc_red_layout in launch.h");
 
 // red_better says whether (v, i) replaces (bv, bi) as the running maximum.
 __device__ __forceinline__ bool red_better(float v, i64 i, float bv, i64 bi) {
