@@ -2,7 +2,7 @@
 # run_gpu.sh — run radcap's GPU tests and benchmarks and PyTorch's
 # references in one job on a GPU machine, and write a table.
 #
-# Build on any machine (no GPU or CUDA toolkit needed), from the repo root:
+# Build on any machine (no GPU or CUDA toolkit needed): bash bench/build_gpu.sh, i.e.
 #   go test -c -o .gpu/cuda.test ./cuda
 #   go build -o .gpu/radcap ./cmd/radcap
 # then on the GPU machine, from the repo root:
@@ -22,7 +22,7 @@ if [ "$quick" = 1 ]; then benchtime=5x; reps=10; steps=6; fi
 
 log() { echo "== $*" | tee -a "$out/run.log"; }
 log "start $(date -u +%FT%TZ) quick=$quick"
-(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "nvidia-smi failed") >"$out/gpu.txt" 2>&1
+(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 || echo "nvidia-smi failed") | head -1 >"$out/gpu.txt"
 cat "$out/gpu.txt" | tee -a "$out/run.log"
 
 if [ ! -x "$bin/cuda.test" ]; then
@@ -62,10 +62,14 @@ if [ -z "$anchor" ]; then
 fi
 : >"$out/torch_anchor.jsonl"
 if [ -n "$anchor" ]; then
-  for m in git blip; do
-    log "PyTorch + transformers $m (torch_anchor.py)"
-    python3 "$anchor" --model "$m" --device cuda --amp fp16 --batch 8 --seq 40 --steps "$steps" \
-      >>"$out/torch_anchor.jsonl" 2>>"$out/torch_anchor.err"
+  # fp16 AMP is the reference run's precision; fp32 (--amp none) is the
+  # precision radcap's models run in on the GPU today.
+  for amp in fp16 none; do
+    for m in git blip; do
+      log "PyTorch + transformers $m, amp $amp (torch_anchor.py)"
+      python3 "$anchor" --model "$m" --device cuda --amp "$amp" --batch 8 --seq 40 --steps "$steps" \
+        >>"$out/torch_anchor.jsonl" 2>>"$out/torch_anchor.err"
+    done
   done
   cat "$out/torch_anchor.jsonl" | tee -a "$out/run.log"
 else
