@@ -41,6 +41,19 @@
 // the previous one allocates nothing from the driver. AllocStats reports
 // bytes taken from the driver and the hit count.
 //
+// # The tensor backend
+//
+// Register(d) registers d as the "cuda" device of package tensor
+// (tensor.Backend) and of autograd's fused interfaces, so the models,
+// unchanged, run with their parameters and inputs moved there with
+// ToDevice("cuda"). Element-wise ops, reductions, copies and casts run
+// strided kernels that read every operand through its own shape and
+// strides (kernels/elementwise.cu, reduce.cu); MatMul runs cuBLASLt when
+// it is loaded and radcap's kernels otherwise; attention, layer norm,
+// GELU, softmax, cross entropy and embedding run the fused kernels. The
+// mapping from shapes and strides to kernel arguments (backend_map.go,
+// layout.go) is pure Go and tested without a GPU.
+//
 // # Without cgo or a GPU
 //
 // Built with CGO_ENABLED=0, Open always returns an error saying so. Tests
