@@ -328,6 +328,20 @@ func TestReduceGPU(t *testing.T) {
 				}
 			}
 		}
+		// NaN: the max of its row, at the first NaN's index (tensor.Max).
+		nanRow := []float64{1, math.NaN(), 3, math.NaN(), 2, 0.5, 9, -1}
+		nx := View{Buf: upload(t, d, dt, nanRow), DType: dt, Shape: []int{2, 4}}
+		ny, narg := poisoned(t, d, dt, 2), poisoned(t, d, tensor.I64, 2)
+		if err := d.Reduce(ReduceArgs{Op: ReduceMax, X: nx, Y: View{Buf: ny, DType: dt, Shape: []int{2}}, Axes: []int{1}, Arg: narg}); err != nil {
+			t.Fatal(err)
+		}
+		wv, wi := tensor.Max(tensor.FromF64(nanRow, 2, 4), 1, false)
+		checkClose(t, fmt.Sprintf("%v max with NaN", dt), download(t, d, dt, ny, 2), wv.F64(), 0)
+		raw := make([]byte, 16)
+		if err := d.Download(raw, narg, 0); err != nil {
+			t.Fatal(err)
+		}
+		checkClose(t, fmt.Sprintf("%v argmax with NaN", dt), decodeAny(tensor.I64, raw), wi.Float64s(), 0)
 		// Accumulate: y = 2·Σ + 0.5·y over the first axis (a bias gradient).
 		x, xv := gpuView(t, d, rng, dt, []int{40, 24}, -1, 1)
 		y0 := randVals(rng, dt, 24, 1)

@@ -43,6 +43,12 @@ static_assert(sizeof(ew_layout) == 328, "ew_layout must match rc_ew_layout in la
 
 template <int NOPS>
 __device__ __forceinline__ void ew_offsets(const ew_layout& L, i64 i, i64* o) {
+    if (L.rank <= 1) {  // dense or one strided dim: no division
+        i64 s = L.rank == 1 ? i : 0;
+#pragma unroll
+        for (int k = 0; k < NOPS; k++) o[k] = L.off[k] + s * (L.rank == 1 ? L.st[k][0] : 0);
+        return;
+    }
 #pragma unroll
     for (int k = 0; k < NOPS; k++) o[k] = L.off[k];
     for (int d = L.rank - 1; d >= 0; d--) {
