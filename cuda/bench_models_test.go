@@ -48,10 +48,21 @@ func modelOnGPU(b *testing.B, params []nn.NamedParam, image int) *tensor.Tensor 
 	return onGPU(b, tensor.RandN(rng, tensor.F32, benchBatch, 3, image, image))
 }
 
-// runModelBench times f b.N times after a warm-up and reports images/s and
-// the peak GPU memory in use during the timed runs.
+// runModelBench times f b.N times after a warm-up and reports images/s,
+// ms per batch and the peak GPU memory in use during the timed runs. A
+// panic of the warm-up (an op the device path lacks) skips the benchmark
+// with its message instead of ending the whole benchmark binary.
 func runModelBench(b *testing.B, be *Backend, f func() error) {
-	if err := f(); err != nil {
+	defer failOnPanic(b)
+	var warm any
+	err := func() error {
+		defer func() { warm = recover() }()
+		return f()
+	}()
+	if warm != nil {
+		b.Skipf("does not run on the GPU yet: %v", warm)
+	}
+	if err != nil {
 		b.Fatal(err)
 	}
 	runtime.GC()
@@ -71,6 +82,7 @@ func runModelBench(b *testing.B, be *Backend, f func() error) {
 	}
 	per := time.Since(start) / time.Duration(b.N)
 	b.ReportMetric(float64(benchBatch)/per.Seconds(), "images/s")
+	b.ReportMetric(per.Seconds()*1e3, "ms/batch")
 	b.ReportMetric(float64(be.d.AllocStats().PeakInUseBytes)/(1<<30), "peak-GiB")
 }
 

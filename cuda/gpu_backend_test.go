@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime/debug"
 	"sync"
 	"testing"
 
@@ -49,6 +50,15 @@ func cudaBackend(t testing.TB) *Backend {
 	return testBackend.b
 }
 
+// failOnPanic, deferred first in a GPU test, turns a panic (package
+// tensor panics on a device error) into a failure of that test alone, so
+// the other tests of a GPU run still run.
+func failOnPanic(t testing.TB) {
+	if p := recover(); p != nil {
+		t.Fatalf("panic: %v\n%s", p, debug.Stack())
+	}
+}
+
 func onGPU(t testing.TB, x *tensor.Tensor) *tensor.Tensor {
 	t.Helper()
 	if x == nil {
@@ -88,6 +98,7 @@ func randF32(rng *rand.Rand, shape ...int) *tensor.Tensor {
 }
 
 func TestBackendTensorOpsGPU(t *testing.T) {
+	defer failOnPanic(t)
 	cudaBackend(t)
 	rng := freshRNG(t)
 	a, b := randF32(rng, 4, 1, 33), randF32(rng, 7, 1)
@@ -220,6 +231,7 @@ func gradCase(t *testing.T, rng *rand.Rand, name string, tol float64, inputs []*
 }
 
 func TestBackendFusedOpsGPU(t *testing.T) {
+	defer failOnPanic(t)
 	cudaBackend(t)
 	rng := freshRNG(t)
 	const tol = 1e-5

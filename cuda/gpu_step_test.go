@@ -200,6 +200,7 @@ func compareOutcomes(t *testing.T, got, want stepOutcome, tol float64) {
 }
 
 func TestGITTrainStepGPU(t *testing.T) {
+	defer failOnPanic(t)
 	b := cudaBackend(t)
 	in := readFixtureInputs(t, "git")
 	run := func(dev bool) stepOutcome {
@@ -225,6 +226,7 @@ func TestGITTrainStepGPU(t *testing.T) {
 }
 
 func TestBLIPTrainStepGPU(t *testing.T) {
+	defer failOnPanic(t)
 	b := cudaBackend(t)
 	in := readFixtureInputs(t, "blip")
 	run := func(dev bool) stepOutcome {
