@@ -98,7 +98,25 @@ func TestAttentionGPU(t *testing.T) {
 			checkClose(t, name+" dQ", download(t, d, dt, g.DQ, nq), q.Grad.F64(), relTol(dt))
 			checkClose(t, name+" dK", download(t, d, dt, g.DK, nk), k.Grad.F64(), relTol(dt))
 			checkClose(t, name+" dV", download(t, d, dt, g.DV, nk), v.Grad.F64(), relTol(dt))
-			for _, b := range []*Buffer{a.Q, a.K, a.V, a.O, a.LSE, a.Keep, g.GO, g.DQ, g.DK, g.DV} {
+			// The same mask as an additive float mask [B, 1, Tq, Tk]
+			// broadcast over heads (stride 0), instead of padding + kind.
+			am := upload(t, d, dt, mask)
+			ad := AttentionArgs{DType: dt, B: c.b, H: c.h, Tq: c.tq, Tk: c.tk, D: c.d, Q: a.Q, K: a.K, V: a.V,
+				O: poisoned(t, d, dt, nq), LSE: poisoned(t, d, tensor.F32, c.b*c.h*c.tq),
+				Add: am, AddL: MaskLayout{Batch: c.tq * c.tk, Head: 0, Row: c.tk, Col: 1}}
+			if err := d.Attention(ad); err != nil {
+				t.Fatalf("%s additive: %v", name, err)
+			}
+			checkClose(t, name+" additive O", download(t, d, dt, ad.O, nq), o.Value.F64(), relTol(dt))
+			ga := AttentionGradArgs{AttentionArgs: ad, GO: g.GO,
+				DQ: poisoned(t, d, dt, nq), DK: poisoned(t, d, dt, nk), DV: poisoned(t, d, dt, nk)}
+			if err := d.AttentionGrad(ga); err != nil {
+				t.Fatalf("%s additive: %v", name, err)
+			}
+			checkClose(t, name+" additive dQ", download(t, d, dt, ga.DQ, nq), q.Grad.F64(), relTol(dt))
+			checkClose(t, name+" additive dK", download(t, d, dt, ga.DK, nk), k.Grad.F64(), relTol(dt))
+			checkClose(t, name+" additive dV", download(t, d, dt, ga.DV, nk), v.Grad.F64(), relTol(dt))
+			for _, b := range []*Buffer{a.Q, a.K, a.V, a.O, a.LSE, a.Keep, g.GO, g.DQ, g.DK, g.DV, am, ad.O, ad.LSE, ga.DQ, ga.DK, ga.DV} {
 				b.Free()
 			}
 		}

@@ -75,7 +75,7 @@ __device__ __forceinline__ float ew_unary_f(int op, float x, float p0, float p1)
     case 8: return 1.f / (1.f + expf(-x));
     case 9: return erff(x);
     case 10: return x * x;
-    case 11: return fmaf(p0, x, p1);
+    case 11: return p1 == 0.f ? p0 * x : fmaf(p0, x, p1);  // x·s keeps the sign of a zero product
     case 12: return powf(x, p0);
     case 13: return x != x ? x : fminf(fmaxf(x, p0), p1);
     case 14: return 1.f / x;
