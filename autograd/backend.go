@@ -107,6 +107,18 @@ type FusedCrossEntropy interface {
 	FusedCrossEntropyBackward(saved any, g *tensor.Tensor) (dlogits *tensor.Tensor, err error)
 }
 
+// FusedDropout draws dropout masks on the device, so that training with
+// dropout uploads nothing. Without it, dropout (and attention dropout)
+// masks are drawn on the host from the caller's rng, exactly as the CPU
+// kernels draw them, and uploaded.
+type FusedDropout interface {
+	// FusedDropoutMask returns a new tensor of like's shape and dtype whose
+	// elements are 0 with probability p and 1/(1−p) otherwise (0 everywhere
+	// for p = 1), drawn from the backend's generator seeded with seed (one
+	// draw from the caller's rng, so runs repeat for a given rng).
+	FusedDropoutMask(like *tensor.Tensor, p float64, seed uint64) (*tensor.Tensor, error)
+}
+
 // FusedEmbedding is the embedding lookup and its scatter-add backward.
 type FusedEmbedding interface {
 	// FusedEmbedding returns the rows of w [V, D] (contiguous) at ids (I64,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 
 	"radcap/tensor"
 )
@@ -13,8 +14,9 @@ import (
 // the backend for a fused kernel (backend.go) and otherwise composes the
 // forward and the backward from tensor ops, which run on the device. No
 // path reads device data from the host; constants the composition needs
-// (a causal mask, class indices, a dropout mask drawn from the caller's
-// host rng) are made on the host and uploaded.
+// (a causal mask, class indices, and — unless the backend implements
+// FusedDropout — a dropout mask drawn from the caller's host rng) are made
+// on the host and uploaded.
 
 // deviceOf returns the backend all non-nil tensors live on, panicking
 // (naming op and the devices) when they are not all on one device.
@@ -289,9 +291,17 @@ func geluDevice(op string, kind GELUKind, a *Var) *Var {
 	}, a)
 }
 
-// hostDropoutMask draws dropout's keep mask of shape from rng on the host,
-// exactly as the CPU kernel does, and uploads it to like's device.
-func hostDropoutMask(op string, like *tensor.Tensor, p float64, rng interface{ Float64() float64 }) *tensor.Tensor {
+// dropoutMaskOn returns dropout's keep mask for like (0 with probability
+// p, else 1/(1−p)) on like's device: drawn there when the backend
+// implements FusedDropout (seeded by one draw from rng), otherwise drawn
+// on the host from rng exactly as the CPU kernel does, and uploaded.
+func dropoutMaskOn(op string, like *tensor.Tensor, p float64, rng *rand.Rand) *tensor.Tensor {
+	if f, ok := like.Backend().(FusedDropout); ok {
+		m, err := f.FusedDropoutMask(like, p, rng.Uint64())
+		if !declined(op, err) {
+			return m
+		}
+	}
 	keep := keepScale(p)
 	m := make([]float64, like.Numel())
 	for i := range m {

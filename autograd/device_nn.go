@@ -74,7 +74,7 @@ func attentionDevice(op string, q, k, v *Var, mask *tensor.Tensor, causal bool, 
 	}
 	pd, drop := p, (*tensor.Tensor)(nil)
 	if dropP > 0 {
-		drop = hostDropoutMask(op, p, dropP, rng)
+		drop = dropoutMaskOn(op, p, dropP, rng)
 		pd = tensor.Mul(p, drop)
 	}
 	out := tensor.MatMul(pd, vv, false, false)
@@ -197,11 +197,12 @@ func embeddingDevice(w *Var, ids *tensor.Tensor, paddingIdx int) *Var {
 	}, w)
 }
 
-// dropoutDevice is Dropout on a device: the mask is drawn on the host from
-// rng (the same draws as the CPU kernel) and uploaded.
+// dropoutDevice is Dropout on a device: the mask is drawn there by a
+// FusedDropout backend, or on the host from rng (the same draws as the
+// CPU kernel) and uploaded.
 func dropoutDevice(x *Var, p float64, rng *rand.Rand) *Var {
 	floatOn("Dropout", x.Value)
-	mask := hostDropoutMask("Dropout", x.Value, p, rng)
+	mask := dropoutMaskOn("Dropout", x.Value, p, rng)
 	return record("Dropout", tensor.Mul(x.Value, mask), false, func(g *tensor.Tensor) []*tensor.Tensor {
 		return []*tensor.Tensor{tensor.Mul(g, mask)}
 	}, x)

@@ -370,3 +370,88 @@ func TestDeviceOpsHalfPrecision(t *testing.T) {
 		}
 	}
 }
+
+// dropDevice is an emulator that draws dropout masks itself
+// (autograd.FusedDropout), from a generator seeded by the caller's draw.
+type dropDevice struct {
+	*emu.Backend
+	calls int
+	own   int64 // uploads the fake itself makes (it draws on the host)
+}
+
+func (d *dropDevice) FusedDropoutMask(like *tensor.Tensor, p float64, seed uint64) (*tensor.Tensor, error) {
+	d.calls++
+	rng := rand.New(rand.NewPCG(seed, seed))
+	m := make([]float64, like.Numel())
+	for i := range m {
+		if rng.Float64() >= p {
+			m[i] = 1 / (1 - p)
+		}
+	}
+	h, err := d.Alloc(like.DType(), len(m))
+	if err != nil {
+		return nil, err
+	}
+	out := tensor.FromHandle(d, h, like.DType(), len(m), like.Shape()...)
+	before := d.Stats().Uploads
+	out.CopyFrom(mustDevice(tensor.FromF64(m, like.Shape()...).To(like.DType()), d.Name()))
+	d.own += d.Stats().Uploads - before
+	return out, nil
+}
+
+func mustDevice(h *tensor.Tensor, dev string) *tensor.Tensor {
+	d, err := h.ToDevice(dev)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// TestDeviceDropoutMask checks that dropout on a FusedDropout backend
+// takes its mask from the backend (no upload of a mask), uses it in the
+// forward and the backward, and repeats for the same rng seed.
+func TestDeviceDropoutMask(t *testing.T) {
+	d := &dropDevice{Backend: emu.NewNamed("emu-dropout")}
+	if b, err := tensor.LookupBackend(d.Name()); err == nil {
+		d = b.(*dropDevice)
+	} else if err := tensor.RegisterBackend(d); err != nil {
+		t.Fatal(err)
+	}
+	x := mustDevice(tensor.Full(tensor.F32, 2, 64, 64), d.Name())
+	run := func() (y, g []float32, uploads int64) {
+		p := autograd.Param(x)
+		before, own := d.Stats().Uploads, d.own
+		out := autograd.Dropout(p, 0.25, true, rand.New(rand.NewPCG(8, 8)))
+		uploads = d.Stats().Uploads - before - (d.own - own)
+		tp := autograd.NewTape()
+		if err := tp.Backward(autograd.Sum(out, nil, false)); err != nil {
+			t.Fatal(err)
+		}
+		yh, gh := toHost(t, out.Value), toHost(t, p.Grad)
+		return yh.F32(), gh.F32(), uploads
+	}
+	calls := d.calls
+	y1, g1, up := run()
+	if d.calls != calls+1 || up != 0 {
+		t.Fatalf("dropout made %d device mask calls and %d uploads, want 1 and 0", d.calls-calls, up)
+	}
+	zeros := 0
+	for i, v := range y1 {
+		switch {
+		case v == 0 && g1[i] == 0:
+			zeros++
+		case math.Abs(float64(v)-2/0.75) < 1e-6 && math.Abs(float64(g1[i])-1/0.75) < 1e-6:
+		default:
+			t.Fatalf("element %d: y %v, grad %v (want 0 and 0, or 2/(1−p) and 1/(1−p))", i, v, g1[i])
+		}
+	}
+	if frac := float64(zeros) / float64(len(y1)); frac < 0.2 || frac > 0.3 {
+		t.Errorf("%.3f of the elements dropped, want about 0.25", frac)
+	}
+	y2, _, _ := run()
+	for i := range y1 {
+		if y1[i] != y2[i] {
+			t.Fatalf("the same rng seed gave a different mask at %d", i)
+		}
+	}
+}

@@ -58,6 +58,11 @@ type buf struct {
 // Register).
 func NewPlain() *Backend { return &Backend{name: PlainName} }
 
+// NewNamed returns an emulator without fused kernels registered under
+// name, for tests that wrap it to add an optional interface (the wrapper
+// must then be what is registered and what owns new tensors).
+func NewNamed(name string) *Backend { return &Backend{name: name} }
+
 // Name returns the device name.
 func (b *Backend) Name() string { return b.name }
 
