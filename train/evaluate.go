@@ -9,6 +9,7 @@ import (
 
 	"radcap/autograd"
 	"radcap/data"
+	"radcap/data/synth"
 	"radcap/eval"
 	"radcap/nn"
 )
@@ -47,6 +48,10 @@ type EvalResult struct {
 	FindingPrecision float64 `json:"finding_precision"`
 	FindingRecall    float64 `json:"finding_recall"`
 	FindingF1        float64 `json:"finding_f1"`
+	// Variety counts the sentence patterns and per-finding phrasings of
+	// the generated captions (synth.Variety); set for the built-in
+	// synthetic set only, whose caption templates it knows.
+	Variety *synth.VarietyStats `json:"caption_variety,omitempty"`
 	// Note explains a metric that could not be computed.
 	Note        string     `json:"note,omitempty"`
 	IDs         []string   `json:"ids,omitempty"`

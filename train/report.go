@@ -129,6 +129,7 @@ type reportData struct {
 	Rows        [][]string
 	Loss        template.HTML
 	Samples     []sample
+	Variety     string // the fine-tuned captions' variety (synthetic data), or ""
 }
 
 var reportTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
@@ -146,6 +147,7 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}
 <table><tr><th>model</th>{{range .Columns}}<th>{{.}}</th>{{end}}</tr>
 {{range .Rows}}<tr>{{range $i, $c := .}}{{if eq $i 0}}<td>{{$c}}</td>{{else}}<td class="n">{{$c}}</td>{{end}}{{end}}</tr>{{end}}
 </table>
+{{if .Variety}}<p><span class="lbl">Caption variety of the fine-tuned model (test):</span> {{.Variety}}</p>{{end}}
 <h2>Loss</h2>
 {{.Loss}}
 <h2>Samples (test split)</h2>
@@ -175,6 +177,9 @@ func writeReport(cfg Config, res *Result, history []LogEntry, test data.Dataset,
 		d.Rows = append(d.Rows, cells)
 	}
 	d.Loss = template.HTML(lossSVG(history))
+	if res.Tuned.Variety != nil {
+		d.Variety = res.Tuned.Variety.String()
+	}
 	for i := 0; i < cfg.Samples && i < len(res.Tuned.IDs) && i < test.Len(); i++ {
 		ex, err := test.Item(i)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"radcap/autograd"
 	"radcap/data"
+	"radcap/data/synth"
 	"radcap/eval"
 	"radcap/nn"
 	"radcap/nn/optim"
@@ -393,6 +394,14 @@ func (r *runner) finish() (*Result, error) {
 	tuned, err := r.evaluate(r.splits.Test, "test", "fine-tuned (best) model on test", false)
 	if err != nil {
 		return nil, r.interrupted(err, false)
+	}
+	if r.cfg.Data == "synthetic" {
+		for _, e := range []*EvalResult{r.st.Base, tuned} {
+			if e != nil && e.Predictions != nil {
+				v := synth.Variety(e.Predictions)
+				e.Variety = &v
+			}
+		}
 	}
 	name := r.cfg.Model + " fine-tuned"
 	if err := r.log(LogEntry{Kind: "test", Step: r.st.Step, Epoch: float64(r.st.Epoch), Model: name, Result: tuned, Loss: tuned.Loss}); err != nil {

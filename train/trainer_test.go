@@ -13,6 +13,7 @@ import (
 	"radcap/autograd"
 	"radcap/blip"
 	"radcap/data"
+	"radcap/data/synth"
 	"radcap/tensor"
 )
 
@@ -71,6 +72,13 @@ func TestRunSmokeSynthetic(t *testing.T) {
 	if r.Settings.LR != cfg.LR || r.Results["test"]["tiny-git fine-tuned"] == nil || r.Results["test"]["tiny-git"] == nil {
 		t.Errorf("results.json: %+v", r)
 	}
+	// The synthetic set's captions get their variety counted, from the
+	// predictions themselves.
+	if v := r.Results["test"]["tiny-git fine-tuned"].Variety; v == nil || v.Captions != 8 {
+		t.Errorf("results.json: caption variety %+v, want 8 captions counted", v)
+	} else if want := synth.Variety(res.Tuned.Predictions); v.Patterns != want.Patterns || v.OtherPatterns != want.OtherPatterns {
+		t.Errorf("results.json: caption variety %+v, want %+v", v, want)
+	}
 	// log.jsonl: one line per step (LogEvery 1), one validation per epoch,
 	// two test evaluations.
 	b, err := os.ReadFile(filepath.Join(out, "log.jsonl"))
@@ -89,7 +97,7 @@ func TestRunSmokeSynthetic(t *testing.T) {
 		t.Errorf("log kinds %v, want 6 train, 2 eval, 2 test", kinds)
 	}
 	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
-	for _, want := range []string{"<svg", "data:image/png;base64,", "tiny-git fine-tuned", "Finding F1", "training loss"} {
+	for _, want := range []string{"<svg", "data:image/png;base64,", "tiny-git fine-tuned", "Finding F1", "training loss", "Caption variety"} {
 		if !strings.Contains(string(html), want) {
 			t.Errorf("report.html lacks %q", want)
 		}

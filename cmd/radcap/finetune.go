@@ -226,6 +226,9 @@ func runFinetune(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s test split (%d images), %d optimizer steps, %.0fs in all:\n\n%s\n",
 		c.cfg.Model, res.Tuned.Examples, res.Steps, time.Since(start).Seconds(), res.Table.Markdown())
+	if v := res.Tuned.Variety; v != nil {
+		fmt.Fprintf(stdout, "caption variety of %s fine-tuned on test: %s\n\n", c.cfg.Model, v)
+	}
 	fmt.Fprintf(stdout, "results.json, report.html and the best model (best/) are in %s\n", c.output)
 	return exitOK
 }
