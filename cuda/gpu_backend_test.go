@@ -193,19 +193,37 @@ func TestBackendTensorOpsGPU(t *testing.T) {
 // output and every input gradient.
 func gradCase(t *testing.T, rng *rand.Rand, name string, tol float64, inputs []*tensor.Tensor, f func(vs []*autograd.Var) *autograd.Var) {
 	t.Helper()
+	gradCaseIn(t, name, tensor.F32, tol, inputs, f)
+}
+
+// gradCaseIn is gradCase with the GPU's inputs and output gradient stored
+// in dt (f16 or bf16: the reference runs in float32 on the same rounded
+// values, and the GPU's results are compared after widening).
+func gradCaseIn(t *testing.T, name string, dt tensor.DType, tol float64, inputs []*tensor.Tensor, f func(vs []*autograd.Var) *autograd.Var) {
+	t.Helper()
+	round := func(x *tensor.Tensor) *tensor.Tensor {
+		if dt == tensor.F32 {
+			return x
+		}
+		return x.To(dt).To(tensor.F32)
+	}
 	run := func(dev bool) (*tensor.Tensor, []*tensor.Tensor) {
 		vs := make([]*autograd.Var, len(inputs))
 		for i, x := range inputs {
 			if dev {
-				x = onGPU(t, x)
+				x = onGPU(t, x.To(dt))
+			} else {
+				x = round(x)
 			}
 			vs[i] = autograd.Param(x)
 		}
 		tp := autograd.NewTape()
 		y := f(vs)
-		g := tensor.RandN(rand.New(rand.NewPCG(7, 8)), y.Value.DType(), y.Value.Shape()...)
+		g := tensor.RandN(rand.New(rand.NewPCG(7, 8)), tensor.F32, y.Value.Shape()...)
 		if dev {
-			g = onGPU(t, g)
+			g = onGPU(t, g.To(dt))
+		} else {
+			g = round(g)
 		}
 		if err := tp.BackwardWithGrad(y, g); err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -218,7 +236,13 @@ func gradCase(t *testing.T, rng *rand.Rand, name string, tol float64, inputs []*
 	}
 	want, wantG := run(false)
 	got, gotG := run(true)
-	closeTensors(t, name+" forward", got, want, tol)
+	widen := func(x *tensor.Tensor) *tensor.Tensor {
+		if x.DType() != dt {
+			t.Fatalf("%s: result of dtype %v on the GPU, want %v", name, x.DType(), dt)
+		}
+		return x.To(tensor.F32)
+	}
+	closeTensors(t, name+" forward", widen(got), want, tol)
 	for i := range wantG {
 		if wantG[i] == nil {
 			continue
@@ -226,7 +250,7 @@ func gradCase(t *testing.T, rng *rand.Rand, name string, tol float64, inputs []*
 		if gotG[i] == nil {
 			t.Fatalf("%s: no gradient for input %d on the GPU", name, i)
 		}
-		closeTensors(t, fmt.Sprintf("%s grad %d", name, i), gotG[i], wantG[i], tol)
+		closeTensors(t, fmt.Sprintf("%s grad %d", name, i), widen(gotG[i]), wantG[i], tol)
 	}
 }
 
@@ -283,4 +307,14 @@ func TestBackendFusedOpsGPU(t *testing.T) {
 	gradCase(t, rng, "linear", tol, []*tensor.Tensor{randF32(rng, 2, 7, 48), randF32(rng, 20, 48), randF32(rng, 20)}, func(vs []*autograd.Var) *autograd.Var {
 		return autograd.Linear(vs[0], vs[1], vs[2])
 	})
+	// 16-bit storage (what autocast would hand the device): matmul and
+	// attention within the type's epsilon of float32 on the same values.
+	for _, dt := range []tensor.DType{tensor.F16, tensor.BF16} {
+		gradCaseIn(t, fmt.Sprintf("%v matmul", dt), dt, relTol(dt), []*tensor.Tensor{randF32(rng, 3, 17, 40), randF32(rng, 3, 40, 24)},
+			func(vs []*autograd.Var) *autograd.Var { return autograd.MatMul(vs[0], vs[1]) })
+		gradCaseIn(t, fmt.Sprintf("%v attention causal", dt), dt, relTol(dt), []*tensor.Tensor{randF32(rng, 2, 3, 19, 32), randF32(rng, 2, 3, 19, 32), randF32(rng, 2, 3, 19, 32)},
+			func(vs []*autograd.Var) *autograd.Var {
+				return autograd.ScaledDotProductAttention(vs[0], vs[1], vs[2], nil, true, 1/math.Sqrt(32))
+			})
+	}
 }
