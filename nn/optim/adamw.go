@@ -51,6 +51,20 @@ type paramState struct {
 	step             int64
 }
 
+// toDevice moves the moments to device d.
+func (st *paramState) toDevice(d string) error {
+	m, err := st.expAvg.ToDevice(d)
+	if err != nil {
+		return err
+	}
+	v, err := st.expAvgSq.ToDevice(d)
+	if err != nil {
+		return err
+	}
+	st.expAvg, st.expAvgSq = m, v
+	return nil
+}
+
 // NewAdamW returns an AdamW over the given groups. It fails on a nil Var, a
 // repeated name or Var, a parameter that is not float32/float64, betas
 // outside [0, 1), or a negative eps or weight decay.
@@ -120,6 +134,7 @@ func (o *AdamW) Step(lr float64) error {
 		}
 	}
 	var jobs []func()
+	var dev []devItem
 	for _, g := range o.groups {
 		for _, p := range g.Params {
 			if p.Var.Grad == nil {
@@ -127,16 +142,33 @@ func (o *AdamW) Step(lr float64) error {
 			}
 			st := o.state[p.Name]
 			if st.expAvg == nil {
-				dt, shape := p.Var.Value.DType(), p.Var.Value.Shape()
-				st.expAvg, st.expAvgSq = tensor.Zeros(dt, shape...), tensor.Zeros(dt, shape...)
+				v := p.Var.Value
+				if v.OnHost() {
+					st.expAvg, st.expAvgSq = tensor.Zeros(v.DType(), v.Shape()...), tensor.Zeros(v.DType(), v.Shape()...)
+				} else {
+					st.expAvg, st.expAvgSq = tensor.ZerosOn(v.Device(), v.DType(), v.Shape()...), tensor.ZerosOn(v.Device(), v.DType(), v.Shape()...)
+				}
+			}
+			if d := p.Var.Value.Device(); st.expAvg.Device() != d {
+				// Moments restored on the host for a parameter moved since.
+				if err := st.toDevice(d); err != nil {
+					return fmt.Errorf("optim: state of %q: %w", p.Name, err)
+				}
 			}
 			st.step++
 			c := o.coefficients(lr, g.WeightDecay, st.step)
+			if !p.Var.Value.OnHost() {
+				dev = append(dev, devItem{p: p, st: st, c: c, wd: g.WeightDecay})
+				continue
+			}
 			p := p
 			jobs = append(jobs, func() { c.apply(p.Var.Value, p.Var.Grad, st.expAvg, st.expAvgSq) })
 		}
 	}
 	runParallel(jobs)
+	if err := o.stepDevice(dev, lr); err != nil {
+		return err
+	}
 	o.steps++
 	return nil
 }
@@ -148,6 +180,9 @@ func checkGrad(p Param) error {
 	}
 	if !sameShape(g.Shape(), v.Shape()) {
 		return fmt.Errorf("optim: gradient of %q has shape %v, parameter %v", p.Name, g.Shape(), v.Shape())
+	}
+	if g.Device() != v.Device() {
+		return fmt.Errorf("optim: gradient of %q is on %s, parameter on %s", p.Name, g.Device(), v.Device())
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package optim
 
 import (
-	"fmt"
 	"math"
 
 	"radcap/tensor"
@@ -14,22 +13,19 @@ import (
 // accumulated in float64). Parameters whose Grad is nil are skipped; with
 // none, the norm is 0. It fails on a gradient that is not float32/float64.
 func GradNorm(params []Param) (float64, error) {
+	sums, ps, err := sumSquaresAll(params)
+	if err != nil {
+		return 0, err
+	}
 	var sumSq float64
 	any32 := false
-	for _, p := range params {
-		if p.Var == nil || p.Var.Grad == nil {
-			continue
-		}
-		g := p.Var.Grad
+	for i, p := range ps {
 		var n float64
-		switch g.DType() {
-		case tensor.F32:
-			n = float64(float32(math.Sqrt(sumSquares(g.F32()))))
+		if p.Var.Grad.DType() == tensor.F32 {
+			n = float64(float32(math.Sqrt(sums[i])))
 			any32 = true
-		case tensor.F64:
-			n = math.Sqrt(sumSquares(g.F64()))
-		default:
-			return 0, fmt.Errorf("optim: gradient of %q has dtype %v; clipping works on float32 or float64", p.Name, g.DType())
+		} else {
+			n = math.Sqrt(sums[i])
 		}
 		sumSq += n * n
 	}
@@ -73,7 +69,9 @@ func ClipGradNorm(params []Param, maxNorm float64) (float64, error) {
 		switch g.DType() {
 		case tensor.F32:
 			c := float32(1/float32(float32(total)+float32(1e-6))) * float32(maxNorm)
-			if c < 1 || c != c {
+			if (c < 1 || c != c) && !g.OnHost() {
+				scaleInPlace(g, float64(c))
+			} else if c < 1 || c != c {
 				update32(g, func(d []float32) {
 					for i := range d {
 						d[i] *= c
@@ -81,7 +79,9 @@ func ClipGradNorm(params []Param, maxNorm float64) (float64, error) {
 				})
 			}
 		case tensor.F64:
-			if coef < 1 || coef != coef {
+			if (coef < 1 || coef != coef) && !g.OnHost() {
+				scaleInPlace(g, coef)
+			} else if coef < 1 || coef != coef {
 				update64(g, func(d []float64) {
 					for i := range d {
 						d[i] *= coef

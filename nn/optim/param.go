@@ -98,6 +98,10 @@ func ZeroGrad(params []Param) {
 			continue
 		}
 		g := p.Var.Grad
+		if !g.OnHost() {
+			zeroDevice(g)
+			continue
+		}
 		if g.IsContiguous() {
 			zeroContiguous(g)
 		} else {

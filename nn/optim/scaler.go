@@ -108,10 +108,15 @@ func (s *LossScaler) Unscale(opt *AdamW) (foundInf bool, err error) {
 		return false, fmt.Errorf("optim: Unscale was already called since the last Update")
 	}
 	inv := float32(1 / float64(s.scale))
+	var dev []*tensor.Tensor
 	for _, g := range opt.groups {
 		for _, p := range g.Params {
 			grad := p.Var.Grad
 			if grad == nil {
+				continue
+			}
+			if !grad.OnHost() && (grad.DType() == tensor.F32 || grad.DType() == tensor.F64) {
+				dev = append(dev, grad)
 				continue
 			}
 			switch grad.DType() {
@@ -137,6 +142,14 @@ func (s *LossScaler) Unscale(opt *AdamW) (foundInf bool, err error) {
 				return false, fmt.Errorf("optim: gradient of %q has dtype %v; unscaling works on float32 or float64", p.Name, grad.DType())
 			}
 		}
+	}
+	if len(dev) > 0 {
+		// One download for the flags of every device gradient.
+		bad, err := unscaleDevice(dev, float64(inv))
+		if err != nil {
+			return false, err
+		}
+		s.foundInf = s.foundInf || bad
 	}
 	s.unscaled = true
 	return s.foundInf, nil

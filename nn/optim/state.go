@@ -66,6 +66,15 @@ func (o *AdamW) StateTensors() (names []string, ts []*tensor.Tensor) {
 // atomically (a temporary file in the same folder renamed over path).
 func (o *AdamW) SaveState(path string) error {
 	names, ts := o.StateTensors()
+	for i, t := range ts {
+		if !t.OnHost() {
+			h, err := t.ToDevice("cpu") // explicit download of a device moment
+			if err != nil {
+				return fmt.Errorf("optim: save state %s: %s: %w", path, names[i], err)
+			}
+			ts[i] = h
+		}
+	}
 	meta := map[string]string{
 		"format": stateFormat,
 		"beta1":  strconv.FormatFloat(o.opts.Beta1, 'g', -1, 64),
@@ -155,10 +164,17 @@ func (o *AdamW) LoadStateTensors(ts map[string]*tensor.Tensor) error {
 		if t.DType() != v.DType() || !sameShape(t.Shape(), v.Shape()) {
 			return fmt.Errorf("tensor %q is %v %v, parameter %v %v", key, t.DType(), t.Shape(), v.DType(), v.Shape())
 		}
+		c := t.Clone()
+		if d := v.Device(); d != c.Device() {
+			// Upload the moment to its parameter's device.
+			if c, err = c.ToDevice(d); err != nil {
+				return fmt.Errorf("tensor %q: %w", key, err)
+			}
+		}
 		if strings.HasPrefix(key, preExpAvgSq) {
-			st.expAvgSq = t.Clone()
+			st.expAvgSq = c
 		} else {
-			st.expAvg = t.Clone()
+			st.expAvg = c
 		}
 	}
 	for _, n := range o.names {
