@@ -187,6 +187,16 @@ func step(d Decoder, st State, ids, mask [][]int64, past, vocab, stepIdx int) ([
 	if len(sh) != 2 || sh[0] != len(ids) || sh[1] < 1 || (vocab > 0 && sh[1] != vocab) {
 		return nil, fmt.Errorf("generate: step %d: decoder returned logits of shape %v, want [%d, vocab]", stepIdx, sh, len(ids))
 	}
+	if !logits.OnHost() {
+		// The search runs on the host: one explicit download of the
+		// [rows, vocab] logits per generated token.
+		if logits, err = logits.ToDevice("cpu"); err != nil {
+			return nil, fmt.Errorf("generate: step %d: download the logits: %w", stepIdx, err)
+		}
+	}
+	if dt := logits.DType(); dt == tensor.F16 || dt == tensor.BF16 {
+		logits = logits.To(tensor.F32) // a half-precision model's logits
+	}
 	var flat []float32
 	switch logits.DType() {
 	case tensor.F32:

@@ -25,6 +25,9 @@ func linearGEMV(x, w, b *autograd.Var) *autograd.Var {
 		return nil
 	}
 	xv, wv := x.Value, w.Value
+	if !xv.OnHost() || !wv.OnHost() || (b != nil && !b.Value.OnHost()) {
+		return nil // a device's own matrix product serves it
+	}
 	if xv.DType() != tensor.F32 || wv.DType() != tensor.F32 || !wv.IsContiguous() || wv.Rank() != 2 ||
 		xv.Rank() < 1 || xv.Dim(-1) != wv.Dim(1) || (b != nil && b.Value.DType() != tensor.F32) {
 		return nil

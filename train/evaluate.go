@@ -135,12 +135,20 @@ func Evaluate(ctx context.Context, m Model, ds data.Dataset, split string, opts 
 		if !ok {
 			break
 		}
+		// One upload of the batch's pixels to the model's device.
+		if b.PixelValues, err = onDevice(m, b.PixelValues); err != nil {
+			return nil, fmt.Errorf("evaluate %s: batch %d: %w", split, b.Index, err)
+		}
 		if opts.Loss {
 			var loss *autograd.Var
 			if loss, err = m.Loss(b); err != nil {
 				return nil, fmt.Errorf("evaluate %s: batch %d: %w", split, b.Index, err)
 			}
-			lossSum += loss.Item()
+			l, err := hostScalar(loss.Value) // one explicit download per batch
+			if err != nil {
+				return nil, fmt.Errorf("evaluate %s: batch %d: loss: %w", split, b.Index, err)
+			}
+			lossSum += l
 			batches++
 		}
 		if opts.Captions {

@@ -134,8 +134,12 @@ func (g *GIT) Loss(b *data.Batch) (*autograd.Var, error) {
 }
 
 func (g *GIT) lossAndImage(b *data.Batch) (*autograd.Var, ImageFeatures, error) {
+	px, err := onDevice(g, b.PixelValues)
+	if err != nil {
+		return nil, ImageFeatures{}, err
+	}
 	loss, out, err := g.M.Loss(gitmodel.Inputs{
-		Pixels: b.PixelValues, InputIDs: b.InputIDs, AttentionMask: b.AttentionMask, Labels: b.Labels,
+		Pixels: px, InputIDs: b.InputIDs, AttentionMask: b.AttentionMask, Labels: b.Labels,
 	})
 	if err != nil {
 		return nil, ImageFeatures{}, err
@@ -154,7 +158,11 @@ func (g *GIT) features(out *gitmodel.Outputs) ImageFeatures {
 
 // Image runs GIT without its LM head and returns the image features.
 func (g *GIT) Image(b *data.Batch) (ImageFeatures, error) {
-	out, err := g.M.Forward(gitmodel.Inputs{Pixels: b.PixelValues, InputIDs: b.InputIDs, AttentionMask: b.AttentionMask})
+	px, err := onDevice(g, b.PixelValues)
+	if err != nil {
+		return ImageFeatures{}, err
+	}
+	out, err := g.M.Forward(gitmodel.Inputs{Pixels: px, InputIDs: b.InputIDs, AttentionMask: b.AttentionMask})
 	if err != nil {
 		return ImageFeatures{}, err
 	}
@@ -166,6 +174,10 @@ func (g *GIT) ImageWidth() int { return g.M.Config.HiddenSize }
 
 // Generate captions pixels starting from [CLS].
 func (g *GIT) Generate(pixels *tensor.Tensor, opts GenerateOptions) ([]string, error) {
+	pixels, err := onDevice(g, pixels)
+	if err != nil {
+		return nil, fmt.Errorf("git generate: %w", err)
+	}
 	res, err := g.M.Generate(pixels, nil, opts.apply(g.M.GenerationOptions()))
 	if err != nil {
 		return nil, fmt.Errorf("git generate: %w", err)
@@ -175,7 +187,7 @@ func (g *GIT) Generate(pixels *tensor.Tensor, opts GenerateOptions) ([]string, e
 
 // Save writes the model folder.
 func (g *GIT) Save(dir string) error {
-	if err := g.M.Save(dir); err != nil {
+	if err := saveOnHost(g.NamedParams(), func() error { return g.M.Save(dir) }); err != nil {
 		return err
 	}
 	return writeSideFiles(dir, g.files, g.Tok, g.Proc, "CLIPImageProcessor")
@@ -235,8 +247,12 @@ func (b *BLIP) Loss(bt *data.Batch) (*autograd.Var, error) {
 }
 
 func (b *BLIP) lossAndImage(bt *data.Batch) (*autograd.Var, ImageFeatures, error) {
+	px, err := onDevice(b, bt.PixelValues)
+	if err != nil {
+		return nil, ImageFeatures{}, err
+	}
 	out, err := b.M.Forward(blip.CaptionInputs{
-		Pixels: bt.PixelValues, InputIDs: b.M.WithDEC(bt.InputIDs), AttentionMask: bt.AttentionMask, Labels: bt.Labels,
+		Pixels: px, InputIDs: b.M.WithDEC(bt.InputIDs), AttentionMask: bt.AttentionMask, Labels: bt.Labels,
 	})
 	if err != nil {
 		return nil, ImageFeatures{}, err
@@ -247,7 +263,11 @@ func (b *BLIP) lossAndImage(bt *data.Batch) (*autograd.Var, ImageFeatures, error
 
 // Image runs BLIP without labels and returns the image features.
 func (b *BLIP) Image(bt *data.Batch) (ImageFeatures, error) {
-	out, err := b.M.Forward(blip.CaptionInputs{Pixels: bt.PixelValues, InputIDs: b.M.WithDEC(bt.InputIDs), AttentionMask: bt.AttentionMask})
+	px, err := onDevice(b, bt.PixelValues)
+	if err != nil {
+		return ImageFeatures{}, err
+	}
+	out, err := b.M.Forward(blip.CaptionInputs{Pixels: px, InputIDs: b.M.WithDEC(bt.InputIDs), AttentionMask: bt.AttentionMask})
 	if err != nil {
 		return ImageFeatures{}, err
 	}
@@ -259,6 +279,10 @@ func (b *BLIP) ImageWidth() int { return b.M.Config.VisionConfig.HiddenSize }
 
 // Generate captions pixels starting from [DEC].
 func (b *BLIP) Generate(pixels *tensor.Tensor, opts GenerateOptions) ([]string, error) {
+	pixels, err := onDevice(b, pixels)
+	if err != nil {
+		return nil, fmt.Errorf("blip generate: %w", err)
+	}
 	res, err := b.M.Generate(pixels, nil, opts.apply(b.M.GenerateOptions()))
 	if err != nil {
 		return nil, fmt.Errorf("blip generate: %w", err)
@@ -268,7 +292,7 @@ func (b *BLIP) Generate(pixels *tensor.Tensor, opts GenerateOptions) ([]string, 
 
 // Save writes the model folder.
 func (b *BLIP) Save(dir string) error {
-	if err := b.M.Save(dir, 0); err != nil {
+	if err := saveOnHost(b.NamedParams(), func() error { return b.M.Save(dir, 0) }); err != nil {
 		return err
 	}
 	return writeSideFiles(dir, b.files, b.Tok, b.Proc, "BlipImageProcessor")
@@ -285,4 +309,83 @@ func checkProcessorSize(p imageproc.Processor, size int) error {
 		return fmt.Errorf("image processor gives %dx%d images, the vision tower takes %dx%d", w, h, size, size)
 	}
 	return nil
+}
+
+// ModelDevice returns the device of m's parameters ("cpu" for a model on
+// the host, or one without parameters).
+func ModelDevice(m Model) string {
+	for _, p := range m.NamedParams() {
+		if p.Var != nil && p.Var.Value != nil {
+			return p.Var.Value.Device()
+		}
+	}
+	return "cpu"
+}
+
+// MoveParams moves every parameter's value to device (an upload, or a
+// download for "cpu"; parameters already there are left as they are) and
+// drops their gradients, which would be on the old device.
+func MoveParams(params []nn.NamedParam, device string) error {
+	for _, p := range params {
+		if p.Var == nil || p.Var.Value == nil || p.Var.Value.Device() == device {
+			continue
+		}
+		v, err := p.Var.Value.ToDevice(device)
+		if err != nil {
+			return fmt.Errorf("move %s to %s: %w", p.Name, device, err)
+		}
+		p.Var.Value, p.Var.Grad = v, nil
+	}
+	return nil
+}
+
+// MoveModel moves m's parameters to device (see MoveParams); the model's
+// Loss and Generate then move each batch's pixels there.
+func MoveModel(m Model, device string) error {
+	if err := MoveParams(m.NamedParams(), device); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	return nil
+}
+
+// onDevice returns pixels on the device of m's parameters: an explicit
+// upload of the batch (pixels already there are returned as they are).
+func onDevice(m Model, pixels *tensor.Tensor) (*tensor.Tensor, error) {
+	if pixels == nil {
+		return nil, nil
+	}
+	d := ModelDevice(m)
+	if pixels.Device() == d {
+		return pixels, nil
+	}
+	px, err := pixels.ToDevice(d)
+	if err != nil {
+		return nil, fmt.Errorf("move the pixels to %s: %w", d, err)
+	}
+	return px, nil
+}
+
+// saveOnHost runs save with every parameter of params on the host: the
+// values of a model on a device are downloaded, explicitly, for the
+// writer (safetensors reads host memory), and put back afterwards.
+func saveOnHost(params []nn.NamedParam, save func() error) error {
+	saved := make([]*tensor.Tensor, len(params))
+	for i, p := range params {
+		if p.Var == nil || p.Var.Value == nil || p.Var.Value.OnHost() {
+			continue
+		}
+		h, err := p.Var.Value.ToDevice("cpu")
+		if err != nil {
+			return fmt.Errorf("download %s: %w", p.Name, err)
+		}
+		saved[i], p.Var.Value = p.Var.Value, h
+	}
+	defer func() {
+		for i, p := range params {
+			if saved[i] != nil {
+				p.Var.Value = saved[i]
+			}
+		}
+	}()
+	return save()
 }

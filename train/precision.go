@@ -13,25 +13,35 @@ var ErrPrecision = errors.New("precision not available")
 
 // CheckDevice says whether precision can run on device. The CPU trains in
 // fp32, or in bf16 mixed precision emulated in float32 storage (see
-// ApplyPrecision); fp16 needs CUDA, since fp16 training also needs loss
-// scaling, which radcap runs only on the GPU. CUDA training is not wired
-// into the models yet, so "cuda" is an error that says so.
+// ApplyPrecision); fp16 needs a GPU, since fp16 training also needs loss
+// scaling. Any other device must be a tensor backend registered under
+// that name (cmd/radcap registers "cuda" after opening the GPU; tests
+// register the emulator): the parameters, the optimizer state and each
+// batch's pixels then live there, in fp32 (or fp32 with bf16 autocast).
+// fp16 on a device is not wired yet (float16 parameters with float32
+// master weights and loss scaling), so it is an error that says so.
 func CheckDevice(device, precision string) error {
 	switch precision {
 	case "fp32", "bf16", "fp16":
 	default:
 		return fmt.Errorf("train: unknown precision %q (want fp32, bf16 or fp16)", precision)
 	}
-	switch device {
-	case "cpu":
+	if device == "cpu" {
 		if precision == "fp16" {
 			return fmt.Errorf("train: --precision fp16 needs CUDA (--device cuda); on the CPU use --precision bf16 or fp32: %w", ErrPrecision)
 		}
 		return nil
-	case "cuda":
-		return errors.New("train: --device cuda: the models do not run on the CUDA backend yet; train on the CPU (--device cpu)")
 	}
-	return fmt.Errorf("train: unknown device %q (want cpu or cuda)", device)
+	if _, err := tensor.LookupBackend(device); err != nil {
+		if device == "cuda" {
+			return errors.New("train: --device cuda: the CUDA backend is not registered (radcap registers it after opening the GPU with cuda.Open)")
+		}
+		return fmt.Errorf("train: unknown device %q (want cpu or cuda)", device)
+	}
+	if precision == "fp16" {
+		return fmt.Errorf("train: --precision fp16 on %s: float16 training (float16 weights, float32 master weights, loss scaling) is not wired into the training loop yet; use --precision fp32 or bf16: %w", device, ErrPrecision)
+	}
+	return nil
 }
 
 // AutocastDType is the dtype the matrix products of the model run in for

@@ -24,7 +24,7 @@ func TestCheckDevicePrecisions(t *testing.T) {
 		{"cpu", "fp32", true, nil},
 		{"cpu", "bf16", true, nil},
 		{"cpu", "fp16", false, []string{"fp16 needs CUDA", "--device cuda", "bf16 or fp32"}},
-		{"cuda", "bf16", false, []string{"--device cuda", "CUDA backend"}},
+		{"cuda", "bf16", false, []string{"--device cuda", "CUDA backend is not registered"}},
 		{"cpu", "fp8", false, []string{`unknown precision "fp8"`}},
 		{"tpu", "fp32", false, []string{`unknown device "tpu"`}},
 	} {

@@ -83,8 +83,12 @@ func (s *Stepper) Backward(tp *autograd.Tape, loss *autograd.Var) (StepInfo, err
 	if loss.Value.Numel() != 1 {
 		return StepInfo{}, fmt.Errorf("train: loss has shape %v, want a scalar", loss.Shape())
 	}
-	info := StepInfo{Loss: loss.Item()}
-	seed := tensor.Full(loss.DType(), 1/float64(s.cfg.AccumulationSteps), loss.Shape()...)
+	l, err := hostScalar(loss.Value)
+	if err != nil {
+		return StepInfo{}, fmt.Errorf("train: loss: %w", err)
+	}
+	info := StepInfo{Loss: l}
+	seed := tensor.FullOn(loss.Value.Device(), loss.DType(), 1/float64(s.cfg.AccumulationSteps), loss.Shape()...)
 	if err := tp.BackwardWithGrad(loss, seed); err != nil {
 		return info, fmt.Errorf("train: backward: %w", err)
 	}
@@ -131,4 +135,18 @@ func (s *Stepper) step(info StepInfo) (StepInfo, error) {
 	optim.ZeroGrad(s.params)
 	info.Stepped = true
 	return info, nil
+}
+
+// hostScalar returns the value of a one-element tensor. A tensor on a
+// device is downloaded first, explicitly: the one value per micro-batch
+// (the loss for the log) that training reads back from a device.
+func hostScalar(t *tensor.Tensor) (float64, error) {
+	if !t.OnHost() {
+		h, err := t.ToDevice("cpu")
+		if err != nil {
+			return 0, err
+		}
+		t = h
+	}
+	return t.Item(), nil
 }

@@ -118,6 +118,14 @@ func (r *runner) setup() error {
 	if err := ApplyPrecision(r.cfg, r.m, r.aux); err != nil {
 		return err
 	}
+	if r.cfg.Device != "cpu" && r.aux != nil {
+		return fmt.Errorf("train: --device %s: the auxiliary finding objective does not run on a device yet; set its weight to 0 (--aux-findings 0)", r.cfg.Device)
+	}
+	// The parameters live on the device from here on; the optimizer makes
+	// its moments beside them.
+	if err := MoveParams(named, r.cfg.Device); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
 	params := make([]optim.Param, len(named))
 	for i, p := range named {
 		params[i] = optim.Param{Name: p.Name, Var: p.Var}
@@ -157,6 +165,11 @@ func (r *runner) setup() error {
 	dir := dirs[len(dirs)-1]
 	if r.st, err = loadCheckpointInto(dir, r.m, r.opt); err != nil {
 		return err
+	}
+	// The checkpoint's weights were loaded on the host: upload them (the
+	// optimizer's moments are uploaded beside their parameters).
+	if err := MoveParams(named, r.cfg.Device); err != nil {
+		return fmt.Errorf("resume from %s: %w", dir, err)
 	}
 	if r.aux != nil {
 		if err := r.aux.load(dir); err != nil {
@@ -391,6 +404,9 @@ func (r *runner) finish() (*Result, error) {
 	if _, err := nn.LoadParams(best, r.m.NamedParams(), nn.LoadOptions{}); err != nil {
 		return nil, fmt.Errorf("train: load best model: %w", err)
 	}
+	if err := MoveModel(r.m, r.cfg.Device); err != nil {
+		return nil, err
+	}
 	tuned, err := r.evaluate(r.splits.Test, "test", "fine-tuned (best) model on test", false)
 	if err != nil {
 		return nil, r.interrupted(err, false)
@@ -487,7 +503,8 @@ func (r *runner) loss(b *data.Batch) (*autograd.Var, float64, error) {
 		if err != nil {
 			return nil, 0, err
 		}
-		return aux, aux.Item(), nil
+		a, err := hostScalar(aux.Value)
+		return aux, a, err
 	}
 	loss, img, err := il.LossAndImage(b)
 	if err != nil {
@@ -497,5 +514,6 @@ func (r *runner) loss(b *data.Batch) (*autograd.Var, float64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	return autograd.Add(loss, aux), aux.Item(), nil
+	a, err := hostScalar(aux.Value)
+	return autograd.Add(loss, aux), a, err
 }
