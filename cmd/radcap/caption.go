@@ -47,18 +47,46 @@ func openModel(spec string, seed uint64) (train.Model, error) {
 	return train.LoadModel(spec)
 }
 
-// checkDevice reports whether the device and precision can run: for
-// --device cuda it first looks for a GPU, so the error says what is
-// missing.
-func checkDevice(device, precision string) error {
-	if device == "cuda" {
+// openDevice prepares --device for a run on it: nothing for "cpu"; for
+// "cuda" it opens the GPU (cuda.Open, whose error says what is missing:
+// the driver, a GPU, cgo) and registers its backend with package tensor,
+// so that the model's parameters can move there. Only cpu and cuda are
+// accepted on the command line. It then checks that precision can run on
+// the device (train.CheckDevice). The returned function releases the GPU.
+func openDevice(device, precision string) (release func(), err error) {
+	release = func() {}
+	switch device {
+	case "cpu":
+	case "cuda":
 		d, err := cuda.Open(cuda.Options{})
 		if err != nil {
-			return fmt.Errorf("--device cuda: %w", err)
+			return nil, fmt.Errorf("--device cuda: %w", err)
 		}
-		d.Close()
+		if _, err := cuda.Register(d); err != nil {
+			d.Close()
+			return nil, fmt.Errorf("--device cuda: %w", err)
+		}
+		release = func() { d.Close() }
+	default:
+		return nil, fmt.Errorf("unknown device %q (want cpu or cuda)", device)
 	}
-	return train.CheckDevice(device, precision)
+	if err := train.CheckDevice(device, precision); err != nil {
+		release()
+		return nil, err
+	}
+	return release, nil
+}
+
+// openModelOn opens --model and moves its parameters to device.
+func openModelOn(spec string, seed uint64, device string) (train.Model, error) {
+	m, err := openModel(spec, seed)
+	if err != nil {
+		return nil, err
+	}
+	if err := train.MoveModel(m, device); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 func captionUsage(w io.Writer) {
@@ -82,6 +110,7 @@ type captionConfig struct {
 	beams        int
 	maxNewTokens int
 	seed         uint64
+	device       string
 }
 
 func captionFlags(c *captionConfig) *flag.FlagSet {
@@ -91,6 +120,7 @@ func captionFlags(c *captionConfig) *flag.FlagSet {
 	fs.IntVar(&c.beams, "beams", 1, "beam width (1: greedy)")
 	fs.IntVar(&c.maxNewTokens, "max-new-tokens", 32, "maximum caption length in tokens")
 	fs.Uint64Var(&c.seed, "seed", 42, "seed of the random weights of git-base and blip-base")
+	fs.StringVar(&c.device, "device", "cpu", "cpu or cuda")
 	return fs
 }
 
@@ -110,7 +140,13 @@ func runCaption(args []string, stdout, stderr io.Writer) int {
 	if c.beams < 1 || c.maxNewTokens < 1 {
 		return usageError(stderr, "caption", "--beams and --max-new-tokens must be at least 1")
 	}
-	m, err := openModel(c.model, c.seed)
+	release, err := openDevice(c.device, "fp32")
+	if err != nil {
+		fmt.Fprintf(stderr, "radcap caption: %v\n", err)
+		return exitError
+	}
+	defer release()
+	m, err := openModelOn(c.model, c.seed, c.device)
 	if err != nil {
 		fmt.Fprintf(stderr, "radcap caption: %v\n", err)
 		return exitError

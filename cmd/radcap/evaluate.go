@@ -14,12 +14,12 @@ import (
 )
 
 type evaluateConfig struct {
-	model, data, split, format string
-	beams, maxNewTokens        int
-	batchSize, limit           int
-	seed                       uint64
-	synth                      train.SynthOptions
-	noMETEOR                   bool
+	model, data, split, format, device string
+	beams, maxNewTokens                int
+	batchSize, limit                   int
+	seed                               uint64
+	synth                              train.SynthOptions
+	noMETEOR                           bool
 }
 
 func evaluateFlags(c *evaluateConfig) *flag.FlagSet {
@@ -35,6 +35,7 @@ func evaluateFlags(c *evaluateConfig) *flag.FlagSet {
 	fs.Uint64Var(&c.seed, "seed", 42, "seed of the random weights of git-base and blip-base")
 	fs.StringVar(&c.format, "format", "md", "output: md (table), csv or json")
 	fs.BoolVar(&c.noMETEOR, "no-meteor", false, "leave METEOR out")
+	fs.StringVar(&c.device, "device", "cpu", "cpu or cuda")
 	s := train.SmallPresetSynth()
 	c.synth = s
 	fs.IntVar(&c.synth.Size, "synth-size", s.Size, "synthetic set: image size in pixels")
@@ -77,7 +78,13 @@ func runEvaluate(args []string, stdout, stderr io.Writer) int {
 	case c.beams < 1 || c.maxNewTokens < 1 || c.batchSize < 1 || c.limit < 0:
 		return usageError(stderr, "evaluate", "--beams, --max-new-tokens and --batch-size must be at least 1, --limit at least 0")
 	}
-	m, err := openModel(c.model, c.seed)
+	release, err := openDevice(c.device, "fp32")
+	if err != nil {
+		fmt.Fprintf(stderr, "radcap evaluate: %v\n", err)
+		return exitError
+	}
+	defer release()
+	m, err := openModelOn(c.model, c.seed, c.device)
 	if err != nil {
 		fmt.Fprintf(stderr, "radcap evaluate: %v\n", err)
 		return exitError

@@ -175,10 +175,12 @@ func runFinetune(args []string, stdout, stderr io.Writer) int {
 	if c.progress != "auto" && c.progress != "bar" && c.progress != "lines" && c.progress != "none" {
 		return usageError(stderr, "finetune", fmt.Sprintf("--progress %q is not one of auto, bar, lines, none", c.progress))
 	}
-	if err := checkDevice(c.cfg.Device, c.cfg.Precision); err != nil {
+	release, err := openDevice(c.cfg.Device, c.cfg.Precision)
+	if err != nil {
 		fmt.Fprintf(stderr, "radcap finetune: %v\n", err)
 		return exitError
 	}
+	defer release()
 	if err := c.cfg.Validate(); err != nil {
 		return usageError(stderr, "finetune", err.Error())
 	}
