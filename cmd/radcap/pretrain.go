@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"radcap/train/pretrain"
 )
@@ -34,11 +35,19 @@ blip-small (BLIP's captioner, trained beside BLIP's retrieval text encoder
 on one vision tower) has defaults of its own where they differ from
 git-small's below; a flag given on the command line always wins.
 
-Flags:
+Flags (defaults of git-small):
 `)
 	fs := pretrainFlags(new(pretrain.Options), pretrain.DefaultOptions())
 	fs.SetOutput(w)
 	fs.PrintDefaults()
+	blipFlags := pretrainFlags(new(pretrain.Options), pretrain.DefaultBLIPOptions())
+	var differ []string
+	fs.VisitAll(func(f *flag.Flag) {
+		if v := blipFlags.Lookup(f.Name).Value.String(); f.Name != "model" && v != f.Value.String() {
+			differ = append(differ, fmt.Sprintf("--%s %s", f.Name, v))
+		}
+	})
+	fmt.Fprintf(w, "\nDefaults of blip-small where they differ: %s\n", strings.Join(differ, " "))
 }
 
 // pretrainFlags binds the flags of `radcap pretrain` to o, which it first

@@ -103,6 +103,10 @@ func TestBLIPRunWritesLoadableCheckpoint(t *testing.T) {
 	if top["model_type"] != "blip" || top["torch_dtype"] != "float16" || !strings.Contains(string(raw), `"BlipForConditionalGeneration"`) {
 		t.Errorf("config.json: model_type %v, torch_dtype %v, want blip, float16 and BlipForConditionalGeneration", top["model_type"], top["torch_dtype"])
 	}
+	text, _ := top["text_config"].(map[string]any)
+	if top["tie_word_embeddings"] != false || text == nil || text["tie_word_embeddings"] != false {
+		t.Errorf("config.json: tie_word_embeddings %v, text_config's %v; want false in both (the LM head is its own tensor)", top["tie_word_embeddings"], text["tie_word_embeddings"])
+	}
 	tok, err := tokenizer.Load(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -238,4 +242,56 @@ func TestBLIPOptionsErrors(t *testing.T) {
 	if o, err := ModelOptions(BlipSmall); err != nil || o.Model != BlipSmall {
 		t.Errorf("ModelOptions(blip-small) = %+v, %v", o, err)
 	}
+}
+
+// TestSinCosPositions checks the vision tower's starting position table:
+// shape [1, 1 + g², d], the class token's row 0, patch (0, 0) at sin 0 = 0
+// and cos 0 = 1, patch (1, 2) at the formula's values, every patch row
+// distinct, and newBLIPTrainer's tower starting from it.
+func TestSinCosPositions(t *testing.T) {
+	const g, d = 4, 8 // d/4 = 2 frequencies: 1 and 10000^(-1/2) = 0.01
+	p := sinCosPositions(g, d)
+	if !slicesEqualInts(p.Shape(), []int{1, 17, 8}) {
+		t.Fatalf("shape %v, want [1 17 8]", p.Shape())
+	}
+	v := p.Float64s()
+	row := func(i int) []float64 { return v[i*d : (i+1)*d] }
+	if !slicesClose(row(0), make([]float64, d), 0) {
+		t.Errorf("class token row %v, want zeros", row(0))
+	}
+	if !slicesClose(row(1), []float64{0, 0, 1, 1, 0, 0, 1, 1}, 1e-7) {
+		t.Errorf("patch (0,0) row %v", row(1))
+	}
+	want := []float64{math.Sin(1), math.Sin(0.01), math.Cos(1), math.Cos(0.01), math.Sin(2), math.Sin(0.02), math.Cos(2), math.Cos(0.02)}
+	if !slicesClose(row(1+1*g+2), want, 1e-6) {
+		t.Errorf("patch (1,2) row %v, want %v", row(1+g+2), want)
+	}
+	for i := 1; i <= g*g; i++ {
+		for j := i + 1; j <= g*g; j++ {
+			if slicesClose(row(i), row(j), 1e-4) {
+				t.Errorf("patches %d and %d have the same position row", i-1, j-1)
+			}
+		}
+	}
+	cfg := tinyBLIPConfig()
+	tr, err := newBLIPTrainer(cfg, DefaultBLIPOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	grid := cfg.VisionConfig.ImageSize / cfg.VisionConfig.PatchSize
+	if got := tr.model.Vision.PositionEmbedding.Value.Float64s(); !slicesClose(got, sinCosPositions(grid, cfg.VisionConfig.HiddenSize).Float64s(), 0) {
+		t.Error("the trainer's vision tower does not start from the sine-cosine table")
+	}
+}
+
+func slicesEqualInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
