@@ -334,3 +334,31 @@ func TestGenerateOnDevice(t *testing.T) {
 		}
 	}
 }
+
+// TestRunBF16OnDevice: bf16 (autocast emulated by rounding, float32
+// parameters) on emu equals the CPU's bf16 run bit for bit.
+func TestRunBF16OnDevice(t *testing.T) {
+	emuBackend(t)
+	splits := synthSplits(t, 8, 2, 2)
+	cfg := func(out, dev string) Config {
+		c := tinyConfig(out)
+		c.Device, c.Precision = dev, "bf16"
+		c.Epochs, c.BatchSize, c.Accumulation = 1, 2, 1
+		c.Generate.MaxNewTokens = 3
+		c.Samples = 0
+		c.NoDropout = true
+		return c
+	}
+	a, b := t.TempDir(), t.TempDir()
+	for _, r := range []struct{ out, dev string }{{a, "cpu"}, {b, emu.Name}} {
+		if _, err := Run(context.Background(), cfg(r.out, r.dev), tinyGIT(t, 3, splits.Train, splits.Validation, splits.Test), splits, RunOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if w, g := logLines(t, a), logLines(t, b); !slices.Equal(w, g) {
+		t.Errorf("bf16 logs differ:\nemu %v\ncpu %v", g, w)
+	}
+	if !sameFile(t, filepath.Join(a, "best/model.safetensors"), filepath.Join(b, "best/model.safetensors")) {
+		t.Error("bf16: best/model.safetensors differs between the CPU and the emu run")
+	}
+}

@@ -313,14 +313,7 @@ func checkProcessorSize(p imageproc.Processor, size int) error {
 
 // ModelDevice returns the device of m's parameters ("cpu" for a model on
 // the host, or one without parameters).
-func ModelDevice(m Model) string {
-	for _, p := range m.NamedParams() {
-		if p.Var != nil && p.Var.Value != nil {
-			return p.Var.Value.Device()
-		}
-	}
-	return "cpu"
-}
+func ModelDevice(m Model) string { return modelDeviceOf(m.NamedParams()) }
 
 // MoveParams moves every parameter's value to device (an upload, or a
 // download for "cpu"; parameters already there are left as they are) and
@@ -354,13 +347,22 @@ func onDevice(m Model, pixels *tensor.Tensor) (*tensor.Tensor, error) {
 	if pixels == nil {
 		return nil, nil
 	}
-	d := ModelDevice(m)
-	if pixels.Device() == d {
-		return pixels, nil
+	d, dt := "cpu", pixels.DType()
+	for _, p := range m.NamedParams() {
+		if p.Var != nil && p.Var.Value != nil {
+			d, dt = p.Var.Value.Device(), p.Var.Value.DType()
+			break
+		}
 	}
-	px, err := pixels.ToDevice(d)
-	if err != nil {
-		return nil, fmt.Errorf("move the pixels to %s: %w", d, err)
+	px := pixels
+	if px.Device() != d {
+		var err error
+		if px, err = px.ToDevice(d); err != nil {
+			return nil, fmt.Errorf("move the pixels to %s: %w", d, err)
+		}
+	}
+	if d != "cpu" && (dt == tensor.F16 || dt == tensor.BF16) && px.DType() != dt {
+		px = px.To(dt) // a half-precision model (fp16 training) takes half-precision pixels
 	}
 	return px, nil
 }

@@ -17,9 +17,9 @@ var ErrPrecision = errors.New("precision not available")
 // scaling. Any other device must be a tensor backend registered under
 // that name (cmd/radcap registers "cuda" after opening the GPU; tests
 // register the emulator): the parameters, the optimizer state and each
-// batch's pixels then live there, in fp32 (or fp32 with bf16 autocast).
-// fp16 on a device is not wired yet (float16 parameters with float32
-// master weights and loss scaling), so it is an error that says so.
+// batch's pixels then live there, in fp32, fp32 with bf16 autocast, or
+// fp16 (float16 model, float32 master weights, loss scaling: see
+// halfMaster).
 func CheckDevice(device, precision string) error {
 	switch precision {
 	case "fp32", "bf16", "fp16":
@@ -37,9 +37,6 @@ func CheckDevice(device, precision string) error {
 			return errors.New("train: --device cuda: the CUDA backend is not registered (radcap registers it after opening the GPU with cuda.Open)")
 		}
 		return fmt.Errorf("train: unknown device %q (want cpu or cuda)", device)
-	}
-	if precision == "fp16" {
-		return fmt.Errorf("train: --precision fp16 on %s: float16 training (float16 weights, float32 master weights, loss scaling) is not wired into the training loop yet; use --precision fp32 or bf16: %w", device, ErrPrecision)
 	}
 	return nil
 }

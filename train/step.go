@@ -41,6 +41,10 @@ type StepInfo struct {
 	GradNorm float64
 	// LR is the learning rate the step used.
 	LR float64
+	// Skipped is true (with fp16 loss scaling) when the gradients held an
+	// inf or NaN: the optimizer did not step, the loss scale backed off,
+	// and GradNorm is 0.
+	Skipped bool
 }
 
 // Stepper drives an AdamW optimizer from micro-batch losses: it owns the
@@ -51,7 +55,8 @@ type Stepper struct {
 	cfg    StepConfig
 	opt    *optim.AdamW
 	params []optim.Param
-	micro  int // micro-batches accumulated since the last step
+	micro  int         // micro-batches accumulated since the last step
+	half   *halfMaster // fp16 on a device: float16 model, float32 masters, loss scaling
 }
 
 // NewStepper returns a Stepper for opt over params (the parameters whose
@@ -88,9 +93,16 @@ func (s *Stepper) Backward(tp *autograd.Tape, loss *autograd.Var) (StepInfo, err
 		return StepInfo{}, fmt.Errorf("train: loss: %w", err)
 	}
 	info := StepInfo{Loss: l}
-	seed := tensor.FullOn(loss.Value.Device(), loss.DType(), 1/float64(s.cfg.AccumulationSteps), loss.Shape()...)
+	g := 1 / float64(s.cfg.AccumulationSteps)
+	if s.half != nil {
+		g *= s.half.scaler.Scale()
+	}
+	seed := tensor.FullOn(loss.Value.Device(), loss.DType(), g, loss.Shape()...)
 	if err := tp.BackwardWithGrad(loss, seed); err != nil {
 		return info, fmt.Errorf("train: backward: %w", err)
+	}
+	if s.half != nil {
+		s.half.takeGrads()
 	}
 	s.micro++
 	if s.micro < s.cfg.AccumulationSteps {
@@ -116,6 +128,22 @@ func (s *Stepper) Flush() (StepInfo, error) {
 func (s *Stepper) step(info StepInfo) (StepInfo, error) {
 	s.micro = 0
 	var err error
+	if s.half != nil {
+		// Unscale the float32 master gradients and look for inf/NaN.
+		found, err := s.half.scaler.Unscale(s.opt)
+		if err != nil {
+			return info, fmt.Errorf("train: %w", err)
+		}
+		if found {
+			optim.ZeroGrad(s.params)
+			if err := s.half.scaler.Update(); err != nil {
+				return info, fmt.Errorf("train: %w", err)
+			}
+			info.Step, info.Stepped, info.Skipped = s.opt.Steps(), true, true
+			info.LR = s.lr(info.Step)
+			return info, nil
+		}
+	}
 	if s.cfg.MaxGradNorm > 0 {
 		info.GradNorm, err = optim.ClipGradNorm(s.params, s.cfg.MaxGradNorm)
 	} else {
@@ -125,16 +153,27 @@ func (s *Stepper) step(info StepInfo) (StepInfo, error) {
 		return info, fmt.Errorf("train: %w", err)
 	}
 	info.Step = s.opt.Steps()
-	info.LR = s.cfg.BaseLR
-	if s.cfg.Schedule != nil {
-		info.LR = s.cfg.Schedule.LR(s.cfg.BaseLR, info.Step)
-	}
+	info.LR = s.lr(info.Step)
 	if err := s.opt.Step(info.LR); err != nil {
 		return info, fmt.Errorf("train: optimizer step %d: %w", info.Step, err)
 	}
 	optim.ZeroGrad(s.params)
+	if s.half != nil {
+		if err := s.half.scaler.Update(); err != nil {
+			return info, fmt.Errorf("train: %w", err)
+		}
+		s.half.syncModel()
+	}
 	info.Stepped = true
 	return info, nil
+}
+
+// lr is the scheduled learning rate of optimizer step.
+func (s *Stepper) lr(step int64) float64 {
+	if s.cfg.Schedule != nil {
+		return s.cfg.Schedule.LR(s.cfg.BaseLR, step)
+	}
+	return s.cfg.BaseLR
 }
 
 // hostScalar returns the value of a one-element tensor. A tensor on a

@@ -67,6 +67,7 @@ type runner struct {
 	st      *TrainerState
 	pcg     *rand.PCG    // the dropout generator's source
 	aux     *FindingHead // the auxiliary finding objective, or nil
+	half    *halfMaster  // fp16 on a device, or nil
 	start   time.Time
 }
 
@@ -130,6 +131,14 @@ func (r *runner) setup() error {
 	for i, p := range named {
 		params[i] = optim.Param{Name: p.Name, Var: p.Var}
 	}
+	if r.cfg.Precision == "fp16" {
+		// The optimizer steps float32 masters; the model runs in float16.
+		var err error
+		if r.half, err = newHalfMaster(named); err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+		params = r.half.optimParams()
+	}
 	mods := r.m.NoDecayModules()
 	groups := optim.TrainerGroups(params, r.cfg.WeightDecay, func(n string) bool { return optim.NoDecay(n, mods...) })
 	var err error
@@ -146,6 +155,7 @@ func (r *runner) setup() error {
 	if err != nil {
 		return err
 	}
+	r.stepper.half = r.half
 	r.pcg = newDropoutRNG(r.m, r.cfg.Seed)
 	dirs, _, err := checkpoints(r.cfg.OutDir)
 	if err != nil {
@@ -163,8 +173,17 @@ func (r *runner) setup() error {
 		return fmt.Errorf("train: --resume: no checkpoint in %s", r.cfg.OutDir)
 	}
 	dir := dirs[len(dirs)-1]
-	if r.st, err = loadCheckpointInto(dir, r.m, r.opt); err != nil {
+	if err := r.withMasters(func() error {
+		var err error
+		r.st, err = loadCheckpointInto(dir, r.m, r.opt)
 		return err
+	}); err != nil {
+		return err
+	}
+	if r.half != nil && r.st.LossScale != nil {
+		if err := r.half.scaler.SetState(*r.st.LossScale); err != nil {
+			return fmt.Errorf("resume from %s: %w", dir, err)
+		}
 	}
 	// The checkpoint's weights were loaded on the host: upload them (the
 	// optimizer's moments are uploaded beside their parameters).
@@ -361,7 +380,7 @@ func (r *runner) keepBest(val *EvalResult) error {
 	if !better {
 		return nil
 	}
-	if err := writeDirAtomic(filepath.Join(r.cfg.OutDir, bestDir), r.m.Save); err != nil {
+	if err := r.withMasters(func() error { return writeDirAtomic(filepath.Join(r.cfg.OutDir, bestDir), r.m.Save) }); err != nil {
 		return fmt.Errorf("train: save best model: %w", err)
 	}
 	r.st.BestMetric, r.st.BestStep, r.st.BestLoss = v, r.st.Step, val.Loss
@@ -376,7 +395,14 @@ func (r *runner) checkpoint() error {
 		return fmt.Errorf("train: dropout generator state: %w", err)
 	}
 	r.st.DropoutRNG = st
-	if _, err := saveCheckpoint(r.cfg.OutDir, r.m, r.opt, r.st, r.aux); err != nil {
+	if r.half != nil {
+		ls := r.half.scaler.State()
+		r.st.LossScale = &ls
+	}
+	if err := r.withMasters(func() error {
+		_, err := saveCheckpoint(r.cfg.OutDir, r.m, r.opt, r.st, r.aux)
+		return err
+	}); err != nil {
 		return err
 	}
 	return pruneCheckpoints(r.cfg.OutDir, r.cfg.SaveTotalLimit)
@@ -516,4 +542,14 @@ func (r *runner) loss(b *data.Batch) (*autograd.Var, float64, error) {
 	}
 	a, err := hostScalar(aux.Value)
 	return autograd.Add(loss, aux), a, err
+}
+
+// withMasters runs f with the model holding its float32 master weights
+// when it trains in fp16 (saving or loading them); otherwise it just runs
+// f.
+func (r *runner) withMasters(f func() error) error {
+	if r.half == nil {
+		return f()
+	}
+	return r.half.withMasters(f)
 }
