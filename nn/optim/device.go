@@ -119,16 +119,23 @@ func (c coeffs) applyOps(p, g, m, v *tensor.Tensor) (*tensor.Tensor, *tensor.Ten
 }
 
 // deviceSumSquares returns, for each gradient in gs (all on one device),
-// the sum of the squares of its elements accumulated in float64 — what
-// sumSquares computes on the host — with one download for all of them.
+// the sum of the squares of its elements, with one download for all of
+// them. Where the backend computes in float64 (the emulator), the squares
+// and sums are float64, which is what sumSquares computes on the host (so
+// the norm equals the host's); otherwise (cuda's element-wise ops and
+// reductions take float32, float16 and bfloat16) each sum is a float32
+// reduction of float32 squares, as the backend accumulates it.
 func deviceSumSquares(gs []*tensor.Tensor) ([]float64, error) {
+	wide := computesFloat64(gs[0].Device())
 	parts := make([]*tensor.Tensor, len(gs))
 	for i, g := range gs {
-		g64 := g
-		if g.DType() != tensor.F64 {
-			g64 = g.To(tensor.F64)
+		x := g
+		if wide && g.DType() != tensor.F64 {
+			x = g.To(tensor.F64)
+		} else if !wide && g.DType() != tensor.F32 {
+			x = g.To(tensor.F32)
 		}
-		parts[i] = tensor.Sum(tensor.Square(g64), nil, false).Reshape(1)
+		parts[i] = tensor.Sum(tensor.Square(x), nil, false).Reshape(1)
 	}
 	all := parts[0]
 	if len(parts) > 1 {
@@ -138,7 +145,21 @@ func deviceSumSquares(gs []*tensor.Tensor) ([]float64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("optim: download the gradient norms: %w", err)
 	}
-	return h.F64(), nil
+	return h.Float64s(), nil
+}
+
+// computesFloat64 reports whether device squares and sums float64 tensors:
+// it tries on one element. A backend that does not returns an error for
+// the dtype before running anything, which package tensor raises as a
+// panic; that panic is the answer "no".
+func computesFloat64(device string) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	tensor.Sum(tensor.Square(tensor.ZerosOn(device, tensor.F64, 1)), nil, false)
+	return true
 }
 
 // sumSquaresAll returns sumSquares of every non-nil gradient of params (in

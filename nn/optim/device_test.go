@@ -292,3 +292,63 @@ func TestFusedAdamWHook(t *testing.T) {
 		t.Errorf("a failing fused AdamW gave %v", err)
 	}
 }
+
+// noF64 is an emulator that, like cuda, computes in float32, float16 and
+// bfloat16 only: element-wise ops and reductions refuse float64.
+type noF64 struct{ *emu.Backend }
+
+func (b noF64) Unary(op tensor.UnaryOp, dst, src *tensor.Tensor, s, t float64) error {
+	if src.DType() == tensor.F64 {
+		return errors.New("unary: float64 not supported")
+	}
+	return b.Backend.Unary(op, dst, src, s, t)
+}
+
+func (b noF64) Reduce(op tensor.ReduceOp, dst, src *tensor.Tensor) error {
+	if src.DType() == tensor.F64 {
+		return errors.New("reduce: float64 not supported")
+	}
+	return b.Backend.Reduce(op, dst, src)
+}
+
+// TestClipOnFloat32Backend: on a backend without float64 arithmetic the
+// gradient norm is summed in float32 there (close to the host's, one
+// download) and clipping and AdamW still run.
+func TestClipOnFloat32Backend(t *testing.T) {
+	nb := noF64{emu.NewNamed("emu-no-f64")}
+	if err := tensor.RegisterBackend(nb); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	host := randParams(rng, tensor.F32, []int{64, 33}, []int{33})
+	setRandGrads(rng, host, 2)
+	dev := mirror(t, host, nb.Name())
+	nh, err := ClipGradNorm(host, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := nb.Stats()
+	nd, err := ClipGradNorm(dev, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := nb.Stats().Downloads - before.Downloads; n != 1 {
+		t.Errorf("%d downloads, want 1", n)
+	}
+	if relErr(nd, nh, 1e-30) > 1e-6 {
+		t.Errorf("norm %.9g on a float32 backend, host %.9g", nd, nh)
+	}
+	for i := range host {
+		got := download(t, dev[i].Var.Grad).F32()
+		want := host[i].Var.Grad.F32()
+		for j := range want {
+			if relErr(float64(got[j]), float64(want[j]), 1e-6) > 1e-6 {
+				t.Fatalf("%s[%d]: clipped %g, host %g", host[i].Name, j, got[j], want[j])
+			}
+		}
+	}
+	o, _ := NewAdamW([]Group{{Params: dev, WeightDecay: 0.1}}, DefaultOptions())
+	if err := o.Step(1e-3); err != nil {
+		t.Fatal(err)
+	}
+}
