@@ -183,10 +183,15 @@ func TestRunOnDeviceMatchesCPU(t *testing.T) {
 
 // TestRunOnDeviceWithDropout: with dropout on (same masks: they are drawn
 // on the host from the run's generator and uploaded), the emu run of the
-// tiny GIT follows the CPU run to float32 round-off: attention with
-// dropout is composed from tensor ops on a device.
+// tiny GIT follows the CPU run to float32 round-off, since attention with
+// dropout is composed from tensor ops on a device. The same holds on
+// "emu-nofused", where every fused op is composed (what a backend that
+// declines its fused kernels runs).
 func TestRunOnDeviceWithDropout(t *testing.T) {
 	emuBackend(t)
+	if _, err := emu.Register(true); err != nil {
+		t.Fatal(err)
+	}
 	splits := synthSplits(t, 8, 2, 2)
 	cfg := func(out, dev string) Config {
 		c := tinyConfig(out)
@@ -200,41 +205,43 @@ func TestRunOnDeviceWithDropout(t *testing.T) {
 	if _, err := Run(context.Background(), cfg(t.TempDir(), "cpu"), a, splits, RunOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	b := tinyGIT(t, 3, splits.Train, splits.Validation, splits.Test)
-	res, err := Run(context.Background(), cfg(t.TempDir(), emu.Name), b, splits, RunOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Steps != 4 {
-		t.Fatalf("%d steps", res.Steps)
-	}
-	if err := MoveModel(b, "cpu"); err != nil {
-		t.Fatal(err)
-	}
 	want := paramsCopy(a)
-	worst := 0.0
-	for name, got := range paramsCopy(b) {
-		w := want[name]
-		scale, diff := 0.0, 0.0
-		for i := range w {
-			scale = math.Max(scale, math.Abs(float64(w[i])))
-			diff = math.Max(diff, math.Abs(float64(got[i]-w[i])))
+	for _, dev := range []string{emu.Name, emu.PlainName} {
+		b := tinyGIT(t, 3, splits.Train, splits.Validation, splits.Test)
+		res, err := Run(context.Background(), cfg(t.TempDir(), dev), b, splits, RunOptions{})
+		if err != nil {
+			t.Fatalf("%s: %v", dev, err)
 		}
-		// Key biases get gradients that are zero but for round-off
-		// (softmax ignores a constant added to a row): they stay near 0,
-		// so they get an absolute bound.
-		if strings.HasSuffix(name, "k_proj.bias") || strings.HasSuffix(name, "key.bias") {
-			if !(diff <= 1e-6) {
-				t.Errorf("%s: largest difference %.3g (bound 1e-6 absolute)", name, diff)
+		if res.Steps != 4 {
+			t.Fatalf("%s: %d steps", dev, res.Steps)
+		}
+		if err := MoveModel(b, "cpu"); err != nil {
+			t.Fatal(err)
+		}
+		worst := 0.0
+		for name, got := range paramsCopy(b) {
+			w := want[name]
+			scale, diff := 0.0, 0.0
+			for i := range w {
+				scale = math.Max(scale, math.Abs(float64(w[i])))
+				diff = math.Max(diff, math.Abs(float64(got[i]-w[i])))
 			}
-			continue
+			// Key biases get gradients that are zero but for round-off
+			// (softmax ignores a constant added to a row): they stay near
+			// 0, so they get an absolute bound.
+			if strings.HasSuffix(name, "k_proj.bias") || strings.HasSuffix(name, "key.bias") {
+				if !(diff <= 1e-6) {
+					t.Errorf("%s: %s: largest difference %.3g (bound 1e-6 absolute)", dev, name, diff)
+				}
+				continue
+			}
+			worst = math.Max(worst, diff/scale)
+			if !(diff <= 1e-5*scale) {
+				t.Errorf("%s: %s: largest difference %.3g, %.3g of its largest element (bound 1e-5)", dev, name, diff, diff/scale)
+			}
 		}
-		worst = math.Max(worst, diff/scale)
-		if !(diff <= 1e-5*scale) {
-			t.Errorf("%s: largest difference %.3g, %.3g of its largest element (bound 1e-5)", name, diff, diff/scale)
-		}
+		t.Logf("%s with dropout: parameters within %.3g of each tensor's largest element after 4 steps", dev, worst)
 	}
-	t.Logf("with dropout: parameters within %.3g of each tensor's largest element after 4 steps", worst)
 }
 
 // TestRunOnDeviceBLIP: one epoch of the tiny BLIP captioning model on emu
