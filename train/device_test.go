@@ -369,3 +369,17 @@ func TestRunBF16OnDevice(t *testing.T) {
 		t.Error("bf16: best/model.safetensors differs between the CPU and the emu run")
 	}
 }
+
+// TestRunOnDeviceRefusesAux: the auxiliary finding head does not run on a
+// device yet (its loss builds a host tensor beside the device logits), so
+// a device run with it is a clear error before any training.
+func TestRunOnDeviceRefusesAux(t *testing.T) {
+	emuBackend(t)
+	splits := synthSplits(t, 4, 2, 2)
+	c := tinyConfig(t.TempDir())
+	c.Device, c.AuxFindings = emu.Name, 1
+	_, err := Run(context.Background(), c, tinyGIT(t, 3, splits.Train), splits, RunOptions{})
+	if err == nil || !strings.Contains(err.Error(), "auxiliary finding objective does not run on a device yet") || !strings.Contains(err.Error(), "--aux-findings 0") {
+		t.Errorf("aux on emu: %v", err)
+	}
+}

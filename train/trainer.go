@@ -175,8 +175,15 @@ func (r *runner) setup() error {
 	dir := dirs[len(dirs)-1]
 	if err := r.withMasters(func() error {
 		var err error
-		r.st, err = loadCheckpointInto(dir, r.m, r.opt)
-		return err
+		if r.st, err = loadCheckpointInto(dir, r.m, r.opt); err != nil {
+			return err
+		}
+		if r.aux != nil {
+			if err := r.aux.load(dir); err != nil {
+				return fmt.Errorf("resume from %s: %w", dir, err)
+			}
+		}
+		return nil
 	}); err != nil {
 		return err
 	}
@@ -189,11 +196,6 @@ func (r *runner) setup() error {
 	// optimizer's moments are uploaded beside their parameters).
 	if err := MoveParams(named, r.cfg.Device); err != nil {
 		return fmt.Errorf("resume from %s: %w", dir, err)
-	}
-	if r.aux != nil {
-		if err := r.aux.load(dir); err != nil {
-			return fmt.Errorf("resume from %s: %w", dir, err)
-		}
 	}
 	if err := r.pcg.UnmarshalBinary(r.st.DropoutRNG); err != nil {
 		return fmt.Errorf("resume from %s: dropout generator state: %w", dir, err)
@@ -399,9 +401,17 @@ func (r *runner) checkpoint() error {
 		ls := r.half.scaler.State()
 		r.st.LossScale = &ls
 	}
+	var auxParams []nn.NamedParam
+	if r.aux != nil {
+		auxParams = r.aux.NamedParams()
+	}
 	if err := r.withMasters(func() error {
-		_, err := saveCheckpoint(r.cfg.OutDir, r.m, r.opt, r.st, r.aux)
-		return err
+		// The auxiliary head's writer reads host memory: its parameters
+		// are downloaded for it (the model's Save downloads its own).
+		return saveOnHost(auxParams, func() error {
+			_, err := saveCheckpoint(r.cfg.OutDir, r.m, r.opt, r.st, r.aux)
+			return err
+		})
 	}); err != nil {
 		return err
 	}
