@@ -315,7 +315,7 @@ func (h *FindingHead) Loss(f ImageFeatures, targets *tensor.Tensor) (*autograd.V
 				h.Pools[i], b, k, x.Value.Dim(0), x.Value.Dim(1), l.Weight.Value.Dim(0), l.Weight.Value.Dim(1))
 		}
 		logits := autograd.Reshape(l.Forward(x), rows*k, 1)
-		zeros := autograd.Const(tensor.Zeros(logits.DType(), rows*k, 1))
+		zeros := autograd.Const(tensor.ZerosOn(logits.Value.Device(), logits.DType(), rows*k, 1))
 		pair := autograd.Concat(1, zeros, logits) // [rows*K, 2]: class 1 is "present"
 		ce := autograd.CrossEntropy(pair, lab, autograd.IgnoreIndex, 0)
 		if total == nil {

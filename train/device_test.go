@@ -370,16 +370,25 @@ func TestRunBF16OnDevice(t *testing.T) {
 	}
 }
 
-// TestRunOnDeviceRefusesAux: the auxiliary finding head does not run on a
-// device yet (its loss builds a host tensor beside the device logits), so
-// a device run with it is a clear error before any training.
-func TestRunOnDeviceRefusesAux(t *testing.T) {
+// TestRunOnDeviceAux: the auxiliary finding head (the built-in run's
+// flat and first poolings) runs on a device and gives the CPU's run bit
+// for bit.
+func TestRunOnDeviceAux(t *testing.T) {
 	emuBackend(t)
 	splits := synthSplits(t, 4, 2, 2)
-	c := tinyConfig(t.TempDir())
-	c.Device, c.AuxFindings = emu.Name, 1
-	_, err := Run(context.Background(), c, tinyGIT(t, 3, splits.Train), splits, RunOptions{})
-	if err == nil || !strings.Contains(err.Error(), "auxiliary finding objective does not run on a device yet") || !strings.Contains(err.Error(), "--aux-findings 0") {
-		t.Errorf("aux on emu: %v", err)
+	a, b := t.TempDir(), t.TempDir()
+	for _, r := range []struct{ out, dev string }{{a, "cpu"}, {b, emu.Name}} {
+		c := tinyConfig(r.out)
+		c.Device, c.AuxFindings, c.AuxPool = r.dev, 1, PoolFlat+"+"+PoolFirst
+		c.NoDropout = true // dropout on a device is not bit for bit (TestRunOnDeviceWithDropout)
+		if _, err := Run(context.Background(), c, tinyGIT(t, 3, splits.Train, splits.Validation, splits.Test), splits, RunOptions{}); err != nil {
+			t.Fatalf("aux on %s: %v", r.dev, err)
+		}
+	}
+	if w, g := logLines(t, a), logLines(t, b); !slices.Equal(w, g) {
+		t.Errorf("aux logs differ:\nemu %v\ncpu %v", g, w)
+	}
+	if !sameFile(t, filepath.Join(a, "best/model.safetensors"), filepath.Join(b, "best/model.safetensors")) {
+		t.Error("aux: best/model.safetensors differs between the CPU and the emu run")
 	}
 }

@@ -49,5 +49,8 @@
 // Precision: the CPU trains in fp32 or in bf16 mixed precision, the
 // matrix products under bfloat16 autocast emulated in float32 storage
 // (ApplyPrecision); fp16 is refused there with an error that says it needs
-// CUDA, and CUDA training is not wired into the models yet (CheckDevice).
+// CUDA (CheckDevice). On a registered device (--device cuda, or the
+// emulated devices of the tests) parameters, optimizer state and pixels
+// live on the device, fp16 trains with float32 master weights and dynamic
+// loss scaling, and a step downloads only the scalars it logs.
 package train

@@ -119,9 +119,6 @@ func (r *runner) setup() error {
 	if err := ApplyPrecision(r.cfg, r.m, r.aux); err != nil {
 		return err
 	}
-	if r.cfg.Device != "cpu" && r.aux != nil {
-		return fmt.Errorf("train: --device %s: the auxiliary finding objective does not run on a device yet; set its weight to 0 (--aux-findings 0)", r.cfg.Device)
-	}
 	// The parameters live on the device from here on; the optimizer makes
 	// its moments beside them.
 	if err := MoveParams(named, r.cfg.Device); err != nil {
