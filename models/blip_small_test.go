@@ -128,10 +128,12 @@ func TestBlipSmallCaptions(t *testing.T) {
 }
 
 // TestBlipSmallSeesTheImage checks that blip-small's captions of 64 fresh
-// shapes images depend on the image: the first shape's brightness, kind
-// and position it states must each be right well above chance (chance:
-// 32, 16 and about 13 of 64). The shipped model's counts are in its
-// README.
+// shapes images depend on the image: for the first shape a caption names,
+// its brightness, size and position must each match the reference's first
+// shape in at least 48, 48 and 40 of the 64 captions (chance: 32, 32 and
+// about 13; the shipped model gets 59, 60 and 52, see its README). The
+// kind (21 of 64, chance 16) is logged, not asserted: the model hardly
+// sees it.
 func TestBlipSmallSeesTheImage(t *testing.T) {
 	m, tok, proc := shippedBLIP(t)
 	shapes, err := synth.NewShapes(synth.ShapesConfig{Seed: 99, Size: 64})
@@ -139,7 +141,7 @@ func TestBlipSmallSeesTheImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	caps, b := captionBLIP(t, m, tok, proc, shapes, 64)
-	var bright, kind, pos int
+	var bright, size, pos, kind int
 	for i, c := range caps {
 		got, _ := synth.ParseShapes(c)
 		want, _ := synth.ParseShapes(b.Captions[i])
@@ -149,29 +151,23 @@ func TestBlipSmallSeesTheImage(t *testing.T) {
 		if got[0].Bright == want[0].Bright {
 			bright++
 		}
-		if got[0].Kind == want[0].Kind {
-			kind++
+		if got[0].Large == want[0].Large {
+			size++
 		}
 		if got[0].Pos == want[0].Pos {
 			pos++
 		}
+		if got[0].Kind == want[0].Kind {
+			kind++
+		}
 	}
-	t.Logf("first shape right in 64 captions: brightness %d, kind %d, position %d", bright, kind, pos)
+	t.Logf("first shape right in 64 captions: brightness %d, size %d, position %d, kind %d", bright, size, pos, kind)
 	for _, c := range []struct {
 		what      string
 		got, want int
-	}{{"brightness", bright, minBright}, {"kind", kind, minKind}, {"position", pos, minPos}} {
+	}{{"brightness", bright, 48}, {"size", size, 48}, {"position", pos, 40}} {
 		if c.got < c.want {
 			t.Errorf("%s right in %d of 64 captions, want at least %d", c.what, c.got, c.want)
 		}
 	}
 }
-
-// The least counts of 64 TestBlipSmallSeesTheImage accepts: well above
-// chance (32, 16, 13) for what the shipped model sees; position is not
-// asserted (0) while the shipped model does not see it (its README).
-const (
-	minBright = 48
-	minKind   = 20
-	minPos    = 0
-)

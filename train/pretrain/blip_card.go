@@ -50,7 +50,10 @@ func blipModelCard(o Options, cfg blip.Config, params []nn.NamedParam, res *Resu
 		fmt.Fprintf(&b, "  the decoder's [DEC] position, which attends to every image token: it teaches the decoder to read the\n")
 		fmt.Fprintf(&b, "  image into the text, which the caption loss alone learns late.\n")
 	}
-	fmt.Fprintf(&b, "\nThe first %d steps (the tower stage) train without the LM loss, so the vision tower learns to see before\n", o.TowerSteps)
+	fmt.Fprintf(&b, "\nThe vision tower's position embeddings start from MAE's fixed 2-D sine-cosine table (then train) instead\n")
+	fmt.Fprintf(&b, "of BLIP's random N(0, 0.02) one, a tenth of the patch embeddings: with it the tokens know where they are\n")
+	fmt.Fprintf(&b, "from the first step, and the decoder learns to say where a shape is.\n")
+	fmt.Fprintf(&b, "The first %d steps (the tower stage) train without the LM loss, so the vision tower learns to see before\n", o.TowerSteps)
 	fmt.Fprintf(&b, "the decoder learns to write; the other losses stay on in the LM stage. The heads' biases start at the\n")
 	fmt.Fprintf(&b, "base rates of their targets. The retrieval model's text encoder, projections, ITM head and temperature\n")
 	fmt.Fprintf(&b, "and the attribute heads are pretraining-only and discarded: only `BlipForConditionalGeneration`'s\n")
