@@ -29,8 +29,8 @@ const (
 	BlipSmall = "blip-small"
 )
 
-// Options set up a pretraining run. Zero fields take the defaults of
-// DefaultOptions.
+// Options set up a pretraining run. Zero fields take the model's defaults
+// (ModelOptions: DefaultOptions or DefaultBLIPOptions).
 type Options struct {
 	// Model names the model: GitSmall or BlipSmall.
 	Model string
