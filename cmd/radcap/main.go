@@ -35,7 +35,7 @@ func commands() []command {
 		{name: "inspect", summary: "list a checkpoint's tensors (name, dtype, shape, parameters)", usage: inspectUsage, run: runInspect},
 		{name: "synth", summary: "write the built-in synthetic chest X-ray set in the ROCO layout", usage: synthUsage, run: runSynth},
 		{name: "score", summary: "score predicted captions against references (BLEU, ROUGE, METEOR, sacreBLEU)", usage: scoreUsage, run: runScore},
-		{name: "pretrain", summary: "pretrain a small base model (git-small) on built-in synthetic shapes", usage: pretrainUsage, run: runPretrain},
+		{name: "pretrain", summary: "pretrain a small base model (git-small or blip-small) on built-in synthetic shapes", usage: pretrainUsage, run: runPretrain},
 		{name: "bench", summary: "measure speed against a same-run reference (cpu: SGEMM; cuda: cuBLASLt)", usage: benchUsage, run: runBench},
 	}
 }
