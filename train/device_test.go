@@ -235,9 +235,14 @@ func TestRunOnDeviceWithDropout(t *testing.T) {
 				}
 				continue
 			}
+			// A tensor that is still near 0 after 4 steps (a bias whose
+			// largest element is ~1e-3) differs by round-off passed
+			// through Adam's normalisation, which a bound relative to that
+			// element does not allow for; 1e-6 absolute is still far below
+			// what a wrong mask or a missing term would give (~lr = 1e-3).
 			worst = math.Max(worst, diff/scale)
-			if !(diff <= 1e-5*scale) {
-				t.Errorf("%s: %s: largest difference %.3g, %.3g of its largest element (bound 1e-5)", dev, name, diff, diff/scale)
+			if !(diff <= 1e-5*scale || diff <= 1e-6) {
+				t.Errorf("%s: %s: largest difference %.3g, %.3g of its largest element (bound 1e-5, or 1e-6 absolute)", dev, name, diff, diff/scale)
 			}
 		}
 		t.Logf("%s with dropout: parameters within %.3g of each tensor's largest element after 4 steps", dev, worst)

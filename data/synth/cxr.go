@@ -92,8 +92,8 @@ type Sample struct {
 	Caption string
 	Lesions []Lesion
 	// Site is the hospital the film comes from, in [0, NumSites): its
-	// marker is burnt into the image and the caption usually follows its
-	// house style.
+	// collimator edge and marker are burnt into the image and the caption
+	// usually follows its house style.
 	Site int
 	// Gray is the image, Size x Size 8-bit grayscale, row by row.
 	Gray []uint8
@@ -116,6 +116,7 @@ func (g *CXR) Sample(split string, i int) (Sample, error) {
 	sc := newScene(a, lesions, newRNG(seed, code, idx, streamPlacement))
 	site := drawSite(newRNG(seed, code, idx, streamSite))
 	gray := sc.render(g.cfg.Size, newRNG(seed, code, idx, streamNoise))
+	burnEdge(gray, g.cfg.Size, site)
 	burnMarker(gray, g.cfg.Size, site)
 	capt := caption(lesions, drawPlan(newRNG(seed, code, idx, streamCaption), lesions, site))
 	return Sample{

@@ -5,11 +5,19 @@ import (
 )
 
 // Sites: every film comes from one of NumSites hospitals. As on real
-// radiographs, the site leaves two traces: a marker plate burnt into the
-// film (like the lead side markers and labels real films carry), and the
-// house style its radiologists write their reports in. The marker makes
-// the house style visible, so a captioning model can learn to write each
-// site's phrasing instead of collapsing onto the single most common one.
+// radiographs, the site leaves three traces: a marker plate burnt into the
+// film (like the lead side markers and labels real films carry), the edge
+// its collimator leaves down the film's sides and along its bottom (none,
+// white, light or mid grey), and the house style its radiologists write
+// their reports in. Marker and edge make the house style visible, so a
+// captioning model can learn to write each site's phrasing instead of
+// collapsing onto the single most common one. The edge is the cue a small
+// model picks up: it runs along three sides of the film, so it survives
+// the averaging over image tokens that a decoder's first, nearly uniform
+// attention amounts to, where a plate in one place does not. Measured with
+// git-small and the built-in preset: with plates alone the fine-tuned
+// captions used 2 sentence patterns and ROUGE-L 0.37; with the edge, 3
+// patterns and ROUGE-L 0.49 (8 epochs).
 
 // NumSites is the number of sites (hospitals) films come from.
 const NumSites = 4
@@ -109,6 +117,39 @@ func burnMarker(gray []uint8, size, site int) {
 				v = glyphLevel
 			}
 			gray[j*size+i] = v
+		}
+	}
+}
+
+// edgeLevels are the gray levels of the sites' collimator edges (-1: no
+// edge, the film reaches the border). All are well above the dark air
+// around the body (about 25), so every edge stands out.
+var edgeLevels = [NumSites]int{-1, 240, 170, 100}
+
+// edgeWidth is the width in pixels of a collimator edge on a size x size
+// film: 2 pixels at 64, 4 at 128.
+func edgeWidth(size int) int { return max(1, size/32) }
+
+// inEdge reports whether pixel (i, j) of a size x size film lies in the
+// collimator edge: bands down the left and right sides and along the
+// bottom (not the top, where the lung apices and the neck, with a
+// pneumothorax's or a pneumomediastinum's air, reach the film's border).
+func inEdge(i, j, size int) bool {
+	w := edgeWidth(size)
+	return i < w || i >= size-w || j >= size-w
+}
+
+// burnEdge draws site's collimator edge into the size x size image gray.
+func burnEdge(gray []uint8, size, site int) {
+	v := edgeLevels[site]
+	if v < 0 {
+		return
+	}
+	for j := 0; j < size; j++ {
+		for i := 0; i < size; i++ {
+			if inEdge(i, j, size) {
+				gray[j*size+i] = uint8(v)
+			}
 		}
 	}
 }
