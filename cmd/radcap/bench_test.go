@@ -2,11 +2,16 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"testing"
 
 	"radcap/blip"
 	"radcap/cuda"
+	"radcap/internal/emu"
+	"radcap/tensor"
 )
 
 // Without a GPU (or without cgo), `radcap bench --device cuda` fails with
@@ -84,5 +89,55 @@ func TestBlipFLOPsByHand(t *testing.T) {
 	gotStep, gotGreedy := blipFLOPs(c, 3, 2)
 	if gotStep != step || gotGreedy != greedy {
 		t.Fatalf("blipFLOPs = %v, %v; by hand %v, %v", gotStep, gotGreedy, float64(step), float64(greedy))
+	}
+}
+
+// The CUDA rows' training step (train.Run, as radcap finetune runs it) on
+// the emulated device, with the one-layer --quick configs: fp16 trains a
+// float16 model on the device, fp32 a float32 one; both log a finite,
+// positive images/s over the timed second half, and mark is called after
+// the warm-up step and after the last one.
+func TestFinetuneStepsOnDevice(t *testing.T) {
+	if _, err := emu.Register(false); err != nil {
+		t.Fatal(err)
+	}
+	const batch, seq, steps = 2, 8, 2
+	for _, name := range []string{"git-base", "blip-base"} {
+		for _, prec := range []string{"fp16", "fp32"} {
+			t.Run(name+"/"+prec, func(t *testing.T) {
+				m, err := benchTrainModel(name, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var marks []string
+				mark := func(step int64, last bool) error {
+					marks = append(marks, fmt.Sprint(step, last))
+					return nil
+				}
+				res, err := finetuneSteps(m, emu.Name, prec, batch, seq, steps, mark)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := []string{"2 false", "4 true"}; !slices.Equal(marks, want) {
+					t.Errorf("mark calls %q, want %q", marks, want)
+				}
+				if !(res.imagesPerSec > 0) || math.IsInf(res.imagesPerSec, 0) {
+					t.Errorf("images/s %v, want finite and positive", res.imagesPerSec)
+				}
+				dt := tensor.F32
+				if prec == "fp16" {
+					dt = tensor.F16
+				}
+				if want := fmt.Sprintf("%d %v on %s", len(m.NamedParams()), dt, emu.Name); res.params != want {
+					t.Errorf("parameters at the last step: %q, want %q", res.params, want)
+				}
+				// Positive: the last step was not skipped for an fp16 overflow,
+				// so the timed half includes optimizer steps.
+				if !(res.gradNorm > 0) || math.IsInf(res.gradNorm, 0) {
+					t.Errorf("last grad norm %v, want finite and positive", res.gradNorm)
+				}
+				t.Logf("%s %s: %.3g images/s, last grad norm %.3g, parameters %s", name, prec, res.imagesPerSec, res.gradNorm, res.params)
+			})
+		}
 	}
 }
