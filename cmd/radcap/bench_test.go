@@ -12,6 +12,7 @@ import (
 	"radcap/cuda"
 	"radcap/internal/emu"
 	"radcap/tensor"
+	"radcap/tokenizer"
 )
 
 // Without a GPU (or without cgo), `radcap bench --device cuda` fails with
@@ -138,6 +139,38 @@ func TestFinetuneStepsOnDevice(t *testing.T) {
 				}
 				t.Logf("%s %s: %.3g images/s, last grad norm %.3g, parameters %s", name, prec, res.imagesPerSec, res.gradNorm, res.params)
 			})
+		}
+	}
+}
+
+// Every benchmark caption is longer than seq tokens, so the loader's
+// truncation to MaxLength = seq makes every caption exactly seq tokens.
+func TestBenchDataCaptionLength(t *testing.T) {
+	tok := tokenizer.BertBaseUncased()
+	for _, seq := range []int{8, 40} {
+		d := benchData{n: 5, size: 4, words: seq}
+		for i := range d.n {
+			ex, err := d.Item(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			full, err := tok.Encode(ex.Caption, tokenizer.EncodeOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cut, err := tok.Encode(ex.Caption, tokenizer.EncodeOptions{Truncate: true, MaxLength: seq})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(full.IDs) <= seq || len(cut.IDs) != seq {
+				t.Errorf("seq %d, example %d: %d tokens, %d after truncation; want more than %d, then %d", seq, i, len(full.IDs), len(cut.IDs), seq, seq)
+			}
+			if ex.Image == nil || ex.Image.W != d.size {
+				t.Errorf("seq %d, example %d: image %v, want %d pixels wide", seq, i, ex.Image, d.size)
+			}
+		}
+		if _, err := d.Item(d.n); err == nil {
+			t.Errorf("Item(%d) of %d examples: no error", d.n, d.n)
 		}
 	}
 }
