@@ -8,7 +8,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
-	"runtime/metrics"
 	"slices"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"radcap/blip"
 	"radcap/cuda"
 	"radcap/gitmodel"
+	"radcap/internal/modelbench"
 	"radcap/nn"
 	"radcap/nn/optim"
 	"radcap/tensor"
@@ -518,29 +518,12 @@ func blipFLOPs(c blip.Config, seq, newTokens int) (step, greedy float64) {
 	return step, greedy
 }
 
-// peakHeap samples the live Go heap every millisecond while f runs.
+// peakHeap is modelbench.PeakHeap for a function that can fail: the
+// largest live Go heap seen while f runs.
 func peakHeap(f func() error) (uint64, error) {
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	read := func() uint64 { metrics.Read(sample); return sample[0].Value.Uint64() }
-	peak := read()
-	done, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		tick := time.NewTicker(time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				peak = max(peak, read())
-			}
-		}
-	}()
-	err := f()
-	close(done)
-	<-finished
-	return max(peak, read()), err
+	var err error
+	peak := modelbench.PeakHeap(func() { err = f() })
+	return peak, err
 }
 
 // trainRow times a training step on the CPU: zero the gradients, forward
