@@ -1,15 +1,10 @@
 package pretrain
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 
-	"radcap/autograd"
 	"radcap/blip"
-	"radcap/nn"
-	"radcap/tensor"
 )
 
 // SaveBLIP writes m to dir as a Hugging Face model folder that
@@ -29,34 +24,11 @@ func SaveBLIP(m *blip.CaptionModel, dir string) error {
 		c.Extra[k] = v
 	}
 	c.Extra["torch_dtype"] = json.RawMessage(`"float16"`)
-	raw, err := json.Marshal(c)
-	if err != nil {
-		return fmt.Errorf("save %s: config: %w", dir, err)
-	}
-	var cfg bytes.Buffer
-	if err := json.Indent(&cfg, raw, "", "  "); err != nil {
-		return fmt.Errorf("save %s: config: %w", dir, err)
-	}
-	cfg.WriteByte('\n')
 	bos := m.Config.TextConfig.BosTokenID
 	if bos < 0 || bos+1 >= m.Config.TextConfig.VocabSize {
 		return fmt.Errorf("save %s: bos_token_id %d leaves no room for [DEC] and [ENC] in the vocabulary of %d", dir, bos, m.Config.TextConfig.VocabSize)
 	}
-	files := map[string][]byte{nn.ConfigFileName: cfg.Bytes()}
-	for name, body := range blipProcessorFiles(m.Config.VisionConfig.ImageSize, bos) {
-		files[name] = body
-	}
-	var half []nn.NamedParam
-	for _, p := range m.NamedParams() {
-		half = append(half, nn.NamedParam{Name: p.Name, Var: autograd.Const(p.Var.Value.To(tensor.F16))})
-	}
-	if err := nn.SaveParams(dir, half, files, 0); err != nil {
-		return fmt.Errorf("save %s: %w", dir, err)
-	}
-	if err := nn.WriteFileAtomic(filepath.Join(dir, "vocab.txt"), vocabFile()); err != nil {
-		return fmt.Errorf("save %s: %w", dir, err)
-	}
-	return nil
+	return saveHalf(dir, c, blipProcessorFiles(m.Config.VisionConfig.ImageSize, bos), m.NamedParams())
 }
 
 // blipProcessorFiles are the JSON files of BlipProcessor: the BERT

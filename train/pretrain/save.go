@@ -3,6 +3,7 @@ package pretrain
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"radcap/autograd"
@@ -26,22 +27,29 @@ func SaveGIT(m *gitmodel.Model, dir string) error {
 		c.Extra[k] = v
 	}
 	c.Extra["torch_dtype"] = json.RawMessage(`"float16"`)
-	cfg, err := json.MarshalIndent(c, "", "  ")
+	return saveHalf(dir, c, processorFiles(m.Config.Vision.ImageSize), m.NamedParams())
+}
+
+// saveHalf writes a model folder: config (indented, as config.json), the
+// other files, model.safetensors with params converted to float16, and
+// the BERT uncased vocab.txt; every file is replaced atomically.
+func saveHalf(dir string, config any, files map[string][]byte, params []nn.NamedParam) error {
+	cfg, err := json.MarshalIndent(config, "", "  ")
 	if err != nil {
 		return fmt.Errorf("save %s: config: %w", dir, err)
 	}
-	files := map[string][]byte{"config.json": append(cfg, '\n')}
-	for name, body := range processorFiles(m.Config.Vision.ImageSize) {
-		files[name] = body
+	all := map[string][]byte{nn.ConfigFileName: append(cfg, '\n')}
+	for name, body := range files {
+		all[name] = body
 	}
 	var half []nn.NamedParam
-	for _, p := range m.NamedParams() {
+	for _, p := range params {
 		half = append(half, nn.NamedParam{Name: p.Name, Var: autograd.Const(p.Var.Value.To(tensor.F16))})
 	}
-	if err := nn.SaveParams(dir, half, files, 0); err != nil {
+	if err := nn.SaveParams(dir, half, all, 0); err != nil {
 		return fmt.Errorf("save %s: %w", dir, err)
 	}
-	if err := nn.WriteFileAtomic(dir+"/vocab.txt", vocabFile()); err != nil {
+	if err := nn.WriteFileAtomic(filepath.Join(dir, "vocab.txt"), vocabFile()); err != nil {
 		return fmt.Errorf("save %s: %w", dir, err)
 	}
 	return nil
