@@ -31,9 +31,7 @@ func modelCard(o Options, cfg gitmodel.Config, params []nn.NamedParam, res *Resu
 	fmt.Fprintf(&b, "The folder loads in transformers (`GitForCausalLM.from_pretrained`, `GitProcessor.from_pretrained`) and in\n")
 	fmt.Fprintf(&b, "radcap (`gitmodel.Load`, `models.LoadGIT(\"%s\")`).\n\n", o.Model)
 	fmt.Fprintf(&b, "## Pretraining\n\n")
-	fmt.Fprintf(&b, "Data: radcap's synthetic shapes set (`data/synth.Shapes`), generated fresh at every step (nothing is seen\n")
-	fmt.Fprintf(&b, "twice): one or two circles, squares, triangles or blobs, large or small, bright or dark, in a quadrant or\n")
-	fmt.Fprintf(&b, "the centre of a textured %dx%d image, captioned e.g. \"There is a large bright circle in the upper left.\"\n\n", v.ImageSize, v.ImageSize)
+	writeShapesData(&b, v.ImageSize)
 	fmt.Fprintf(&b, "Losses (package `radcap/train/pretrain`), as BLIP is pretrained:\n\n")
 	fmt.Fprintf(&b, "- ITC: image-text contrastive, between the mean image token and a one-layer BERT text encoder's [CLS]\n")
 	fmt.Fprintf(&b, "  (pretraining only; it shares GIT's word embeddings), learned temperature;\n")
@@ -55,13 +53,27 @@ func modelCard(o Options, cfg gitmodel.Config, params []nn.NamedParam, res *Resu
 	fmt.Fprintf(&b, "LayerNorms), gradient clipping at 1, learning rate %g (tower stage) and %g (LM stage), each stage\n", o.LR, o.LMLR)
 	fmt.Fprintf(&b, "with %d warmup steps and a cosine decay to 0, captions cut at %d tokens, ITC space %d wide, seed %d.\n\n",
 		o.Warmup, o.MaxLength, o.EmbedDim, o.Seed)
-	fmt.Fprintf(&b, "Reproduce (from the repository root):\n\n")
-	fmt.Fprintf(&b, "    go run ./cmd/radcap pretrain --model %s --out models/%s\n\n", o.Model, o.Model)
-	fmt.Fprintf(&b, "This run took %s on %d CPU threads (%s/%s), GOMAXPROCS %d.\n\n",
-		res.Duration.Round(time.Second), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))
-	fmt.Fprintf(&b, "Mean losses over the first and the last %d steps of the LM stage:\n\n", o.LogEvery)
-	fmt.Fprintf(&b, "| | ITC | ITM | attributes | decoder attributes | LM |\n| --- | --- | --- | --- | --- | --- |\n")
-	fmt.Fprintf(&b, "| first | %.4f | %.4f | %.4f | %.4f | %.4f |\n", res.First.ITC, res.First.ITM, res.First.Attr, res.First.DecoderAttr, res.First.LM)
-	fmt.Fprintf(&b, "| last | %.4f | %.4f | %.4f | %.4f | %.4f |\n", res.Last.ITC, res.Last.ITM, res.Last.Attr, res.Last.DecoderAttr, res.Last.LM)
+	writeRunTail(&b, o, res)
 	return b.String()
+}
+
+// writeShapesData describes the pretraining data, the shapes set at
+// size x size, for a model card.
+func writeShapesData(b *strings.Builder, size int) {
+	fmt.Fprintf(b, "Data: radcap's synthetic shapes set (`data/synth.Shapes`), generated fresh at every step (nothing is seen\n")
+	fmt.Fprintf(b, "twice): one or two circles, squares, triangles or blobs, large or small, bright or dark, in a quadrant or\n")
+	fmt.Fprintf(b, "the centre of a textured %dx%d image, captioned e.g. \"There is a large bright circle in the upper left.\"\n\n", size, size)
+}
+
+// writeRunTail ends a model card: the command that reproduces the model,
+// how long this run took, and its first and last LM-stage losses.
+func writeRunTail(b *strings.Builder, o Options, res *Result) {
+	fmt.Fprintf(b, "Reproduce (from the repository root):\n\n")
+	fmt.Fprintf(b, "    go run ./cmd/radcap pretrain --model %s --out models/%s\n\n", o.Model, o.Model)
+	fmt.Fprintf(b, "This run took %s on %d CPU threads (%s/%s), GOMAXPROCS %d.\n\n",
+		res.Duration.Round(time.Second), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(b, "Mean losses over the first and the last %d steps of the LM stage:\n\n", o.LogEvery)
+	fmt.Fprintf(b, "| | ITC | ITM | attributes | decoder attributes | LM |\n| --- | --- | --- | --- | --- | --- |\n")
+	fmt.Fprintf(b, "| first | %.4f | %.4f | %.4f | %.4f | %.4f |\n", res.First.ITC, res.First.ITM, res.First.Attr, res.First.DecoderAttr, res.First.LM)
+	fmt.Fprintf(b, "| last | %.4f | %.4f | %.4f | %.4f | %.4f |\n", res.Last.ITC, res.Last.ITM, res.Last.Attr, res.Last.DecoderAttr, res.Last.LM)
 }
