@@ -9,11 +9,11 @@ import (
 	"radcap/tensor"
 )
 
-// attrHeads are blip-small's pretraining-only attribute heads (never
+// attrHeads are the small models' pretraining-only attribute heads (never
 // saved): each shapes position's kind, size and brightness read from the
 // mean of the image tokens in that region, and all of them read from the
-// decoder's first text position ([DEC]), which attends to every image
-// token.
+// decoder's first text position (GIT's [CLS], BLIP's [DEC]), which
+// attends to every image token.
 type attrHeads struct {
 	attrs    *nn.Linear     // a region's mean image token -> its attribute logits
 	attrBias *autograd.Var  // per attribute and region

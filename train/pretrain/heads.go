@@ -22,14 +22,11 @@ type gitHeads struct {
 	positions *nn.Embedding
 	norm      *nn.LayerNorm
 	layer     *nn.BertLayer
-	imageProj *nn.Linear     // mean image token -> shared space
-	textProj  *nn.Linear     // [CLS] encoding -> shared space
-	itm       *nn.Linear     // fused [CLS] -> (no match, match)
-	attrs     *nn.Linear     // a region's mean image token -> its attribute logits
-	attrBias  *autograd.Var  // per attribute and region
-	decAttrs  *nn.Linear     // the decoder's first text position -> all attribute logits
-	regions   *tensor.Tensor // [I, R] pooling weights of the image tokens per region
-	temp      *autograd.Var
+	imageProj *nn.Linear // mean image token -> shared space
+	textProj  *nn.Linear // [CLS] encoding -> shared space
+	itm       *nn.Linear // fused [CLS] -> (no match, match)
+	*attrHeads
+	temp *autograd.Var
 }
 
 // maxTextPositions is the text encoder's position table length.
@@ -59,10 +56,8 @@ func newGITHeads(m *gitmodel.Model, embedDim int, regions [][4]float64, perRegio
 		imageProj: nn.NewLinear(init, c.HiddenSize, embedDim, true, std),
 		textProj:  nn.NewLinear(init, c.HiddenSize, embedDim, true, std),
 		itm:       nn.NewLinear(init, c.HiddenSize, 2, true, std),
-		attrs:     nn.NewLinear(init, c.HiddenSize, perRegion, false, std),
-		attrBias:  init.Zeros(len(regions) * perRegion),
-		decAttrs:  nn.NewLinear(init, c.HiddenSize, len(regions)*perRegion, true, std),
-		regions:   regionPooling(c.Vision.ImageSize/c.Vision.PatchSize, regions),
+		// The image tokens are projected to the decoder's width.
+		attrHeads: newAttrHeads(init, c.HiddenSize, c.HiddenSize, c.Vision.ImageSize/c.Vision.PatchSize, regions, perRegion, std),
 		temp:      autograd.Param(tensor.Full(tensor.F32, blip.DefaultTemp)),
 	}
 	return h, nil
@@ -77,9 +72,7 @@ func (h *gitHeads) NamedParams() []nn.NamedParam {
 	ps = append(ps, h.imageProj.NamedParams("vision_proj")...)
 	ps = append(ps, h.textProj.NamedParams("text_proj")...)
 	ps = append(ps, h.itm.NamedParams("itm_head")...)
-	ps = append(ps, h.attrs.NamedParams("attribute_head")...)
-	ps = append(ps, nn.NamedParam{Name: "attribute_head.bias", Var: h.attrBias})
-	ps = append(ps, h.decAttrs.NamedParams("decoder_attribute_head")...)
+	ps = append(ps, h.attrHeads.NamedParams()...)
 	return append(ps, nn.NamedParam{Name: "temp", Var: h.temp})
 }
 
@@ -148,35 +141,6 @@ func regionPooling(g int, regions [][4]float64) *tensor.Tensor {
 		}
 	}
 	return tensor.FromF32(w, n, len(regions))
-}
-
-// attrLogits pools the image tokens [B, I, D] per region and applies the
-// attribute head: [B, R*perRegion], region-major.
-func (h *gitHeads) attrLogits(image *autograd.Var) *autograd.Var {
-	sh := image.Shape()
-	b, n, d := sh[0], sh[1], sh[2]
-	r := h.regions.Dim(1)
-	cols := autograd.Reshape(autograd.Contiguous(autograd.Transpose(image, 1, 2)), b*d, n)
-	pooledR := autograd.MatMul(cols, autograd.Const(h.regions.To(image.DType())))                  // [B*D, R]
-	perRegion := autograd.Contiguous(autograd.Transpose(autograd.Reshape(pooledR, b, d, r), 1, 2)) // [B, R, D]
-	z := autograd.Reshape(h.attrs.Forward(perRegion), b, r*h.attrs.Weight.Value.Dim(0))
-	return autograd.Add(z, autograd.Reshape(h.attrBias, 1, h.attrBias.Value.Numel()))
-}
-
-// attrLoss is the image-level attribute loss: binary cross entropy of the
-// attribute head's logits z on the multi-hot targets y [B, K], averaged
-// over every entry: mean(log(1 + exp(z)) - y z).
-func (h *gitHeads) attrLoss(image *autograd.Var, targets *tensor.Tensor) (*autograd.Var, error) {
-	if image.Shape()[1] != h.regions.Dim(0) {
-		return nil, fmt.Errorf("pretrain: %d image tokens, want %d", image.Shape()[1], h.regions.Dim(0))
-	}
-	return bceLogits(h.attrLogits(image), targets)
-}
-
-// decoderAttrLoss is the attribute loss read from the decoder's first
-// text position first [B, D].
-func (h *gitHeads) decoderAttrLoss(first *autograd.Var, targets *tensor.Tensor) (*autograd.Var, error) {
-	return bceLogits(h.decAttrs.Forward(first), targets)
 }
 
 // bceLogits is the mean binary cross entropy of logits z on multi-hot
@@ -309,25 +273,12 @@ func drawNegative(logit []float64, self int, same func(i, j int) bool, rng *rand
 	return last
 }
 
-// initBiases sets the attribute head's biases to the logits of the
-// attributes' base rates in targets (rows of a sample of the data) and
+// initBiases sets the attribute heads' biases to the logits of the
+// attributes' base rates in targets (attrHeads.initBiases says why) and
 // the ITM head's to the log-odds of its 1:2 mix of matched and mismatched
-// pairs. A fresh head that predicts 0.5 everywhere has an error that is
-// the same for every image; its gradient pushes every image's features
-// the same way, and within a few AdamW steps the vision tower forgets
-// the image (its features become constant). Starting at the base rates
-// leaves only the image-specific part of the error.
+// pairs.
 func (h *gitHeads) initBiases(targets [][]float32) {
-	for _, bias := range []*tensor.Tensor{h.attrBias.Value, h.decAttrs.Bias.Value} {
-		for j := range bias.Numel() {
-			p := 0.0
-			for _, t := range targets {
-				p += float64(t[j])
-			}
-			p = (p + 0.5) / (float64(len(targets)) + 1) // smoothed rate in (0, 1)
-			bias.SetAt(math.Log(p/(1-p)), j)
-		}
-	}
+	h.attrHeads.initBiases(targets)
 	h.itm.Bias.Value.SetAt(0, 0)
 	h.itm.Bias.Value.SetAt(-math.Ln2, 1)
 }
