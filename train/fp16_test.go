@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"radcap/autograd"
@@ -75,21 +76,9 @@ func TestStepperFP16SkipsOverflow(t *testing.T) {
 		t.Error("the step that fitted did not change the masters")
 	}
 	half, _ := m.w.Value.ToDevice("cpu")
-	if want := after.To(tensor.F16); !slicesEqualU16(half.U16(), want.U16()) {
+	if want := after.To(tensor.F16); !slices.Equal(half.U16(), want.U16()) {
 		t.Error("the float16 model does not hold the rounded masters")
 	}
-}
-
-func slicesEqualU16(a, b []uint16) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestRunFP16OnDevice: the tiny GIT trained in fp16 on emu follows the

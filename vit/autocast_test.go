@@ -2,6 +2,7 @@ package vit
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"radcap/autograd"
@@ -52,19 +53,7 @@ func TestPatchEmbeddingAutocast(t *testing.T) {
 	if _, err := nn.SetAutocast(m, tensor.F32); err != nil {
 		t.Fatal(err)
 	}
-	if _, g := embed(); !equal(g, g32) {
+	if _, g := embed(); !slices.Equal(g, g32) {
 		t.Error("after SetAutocast(F32) the gradient differs from the float32 run")
 	}
-}
-
-func equal(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

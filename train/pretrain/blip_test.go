@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -251,7 +252,7 @@ func TestBLIPOptionsErrors(t *testing.T) {
 func TestSinCosPositions(t *testing.T) {
 	const g, d = 4, 8 // d/4 = 2 frequencies: 1 and 10000^(-1/2) = 0.01
 	p := sinCosPositions(g, d)
-	if !slicesEqualInts(p.Shape(), []int{1, 17, 8}) {
+	if !slices.Equal(p.Shape(), []int{1, 17, 8}) {
 		t.Fatalf("shape %v, want [1 17 8]", p.Shape())
 	}
 	v := p.Float64s()
@@ -282,16 +283,4 @@ func TestSinCosPositions(t *testing.T) {
 	if got := tr.model.Vision.PositionEmbedding.Value.Float64s(); !slicesClose(got, sinCosPositions(grid, cfg.VisionConfig.HiddenSize).Float64s(), 0) {
 		t.Error("the trainer's vision tower does not start from the sine-cosine table")
 	}
-}
-
-func slicesEqualInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
