@@ -7,26 +7,6 @@ import (
 	"radcap/data"
 )
 
-// allLesions lists every finding with every side, zone and size it can
-// take.
-func allLesions() []Lesion {
-	var out []Lesion
-	for _, k := range data.AllKinds()[1:] {
-		if !k.Lateral() {
-			out = append(out, Lesion{Kind: k, Side: data.SideNone})
-			continue
-		}
-		for _, s := range []data.Side{data.SideLeft, data.SideRight, data.SideBilateral} {
-			for _, z := range []Zone{ZoneUpper, ZoneMid, ZoneLower} {
-				for _, sz := range []Size{SizeSmall, SizeLarge} {
-					out = append(out, Lesion{Kind: k, Side: s, Zone: z, Size: sz})
-				}
-			}
-		}
-	}
-	return out
-}
-
 func findingsOf(ls []Lesion) []data.Finding {
 	var out []data.Finding
 	for _, l := range ls {
@@ -65,14 +45,14 @@ func TestLabelRoundTripsEveryCaption(t *testing.T) {
 		}
 		for pat := range patterns {
 			for v := 0; v < numPhrasings; v++ {
-				for _, l := range allLesions() {
+				for _, l := range everyLesion() {
 					check([]Lesion{l}, captionPlan{pre, pat, []int{v}})
 				}
 			}
 		}
 	}
 	// pairs of different findings, as drawLesions makes them
-	all := allLesions()
+	all := everyLesion()
 	for i, a := range all {
 		for j, b := range all {
 			if a.Kind >= b.Kind || (i+j)%5 != 0 {
@@ -94,7 +74,7 @@ func TestCaptionVariety(t *testing.T) {
 	if len(patterns) < 3 || len(normalPatterns) < 3 {
 		t.Fatalf("%d abnormal and %d normal patterns, want >= 3 each", len(patterns), len(normalPatterns))
 	}
-	for _, l := range allLesions() {
+	for _, l := range everyLesion() {
 		seen := map[string]bool{}
 		for v := 0; v < numPhrasings; v++ {
 			seen[phrase(l, v, false)] = true

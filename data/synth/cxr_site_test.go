@@ -123,7 +123,7 @@ func TestMarkersDiffer(t *testing.T) {
 // markers hide nothing a caption describes.
 func TestMarkersAvoidFindings(t *testing.T) {
 	for _, size := range []int{64, 128} {
-		for li, l := range allLesions() {
+		for li, l := range everyLesion() {
 			for i := 3 * li; i < 3*li+3; i++ {
 				normal, abnormal := renderPair(17, i, []Lesion{l}, size)
 				for s := 0; s < NumSites; s++ {
@@ -202,7 +202,7 @@ func TestHouseStyleRate(t *testing.T) {
 // (each side, zone and size), the normal study, and pairs of findings,
 // labels back to its findings.
 func TestHouseCaptionsLabel(t *testing.T) {
-	all := allLesions()
+	all := everyLesion()
 	for s := 0; s < NumSites; s++ {
 		cases := [][]Lesion{{{Kind: data.KindNone}}}
 		for _, l := range all {

@@ -124,7 +124,7 @@ func TestVarietyEveryPlan(t *testing.T) {
 		}
 		for pat := range patterns {
 			for v := 0; v < numPhrasings; v++ {
-				for _, l := range allLesions() {
+				for _, l := range everyLesion() {
 					check(caption([]Lesion{l}, captionPlan{pre, pat, []int{v}}), false, pat, []phrasingRef{{l.Kind, v}})
 					n++
 				}
@@ -132,7 +132,7 @@ func TestVarietyEveryPlan(t *testing.T) {
 		}
 	}
 	// two findings, as drawLesions makes them
-	all := allLesions()
+	all := everyLesion()
 	for i := 0; i+11 < len(all); i += 5 {
 		a, b := all[i], all[i+11]
 		if a.Kind == b.Kind {
