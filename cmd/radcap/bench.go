@@ -403,6 +403,15 @@ func quickVision(v *vit.Config) {
 	v.HiddenSize, v.IntermediateSize, v.NumHiddenLayers, v.NumAttentionHeads, v.ImageSize, v.PatchSize = 32, 64, 1, 2, 32, 16
 }
 
+// quickBLIP shrinks a BLIP config for --quick: one layer of width 32 in
+// the text decoder and the vision tower, on 32-pixel images.
+func quickBLIP(cfg *blip.Config) {
+	t := &cfg.TextConfig
+	t.HiddenSize, t.EncoderHiddenSize, t.IntermediateSize, t.NumHiddenLayers, t.NumAttentionHeads = 32, 32, 64, 1, 2
+	v := &cfg.VisionConfig
+	v.HiddenSize, v.IntermediateSize, v.NumHiddenLayers, v.NumAttentionHeads, v.ImageSize, v.PatchSize = 32, 64, 1, 2, 32, 16
+}
+
 // benchIDs returns batch random captions of seq tokens starting with bos.
 func benchIDs(rng *rand.Rand, batch, seq, vocab, bos int) *tensor.Tensor {
 	ids := make([]int64, batch*seq)
@@ -460,10 +469,7 @@ func (b *bencher) model(name string) (*benchModel, error) {
 	}
 	cfg := blip.BaseConfig()
 	if c.quick {
-		t := &cfg.TextConfig
-		t.HiddenSize, t.EncoderHiddenSize, t.IntermediateSize, t.NumHiddenLayers, t.NumAttentionHeads = 32, 32, 64, 1, 2
-		v := &cfg.VisionConfig
-		v.HiddenSize, v.IntermediateSize, v.NumHiddenLayers, v.NumAttentionHeads, v.ImageSize, v.PatchSize = 32, 64, 1, 2, 32, 16
+		quickBLIP(&cfg)
 	}
 	m, err := blip.NewCaptionModel(cfg, 1)
 	if err != nil {

@@ -98,10 +98,7 @@ func benchTrainModel(name string, quick bool) (train.Model, error) {
 		return train.NewGIT(m, tok, proc)
 	}
 	cfg := blip.BaseConfig()
-	t := &cfg.TextConfig
-	t.HiddenSize, t.EncoderHiddenSize, t.IntermediateSize, t.NumHiddenLayers, t.NumAttentionHeads = 32, 32, 64, 1, 2
-	v := &cfg.VisionConfig
-	v.HiddenSize, v.IntermediateSize, v.NumHiddenLayers, v.NumAttentionHeads, v.ImageSize, v.PatchSize = 32, 64, 1, 2, 32, 16
+	quickBLIP(&cfg)
 	m, err := blip.NewCaptionModel(cfg, 1)
 	if err != nil {
 		return nil, err
